@@ -1,0 +1,80 @@
+// Every error a user can see, in one place, each with a code, what failed and what to do next.
+// The core throws these; the UI layer turns their `remedy` into buttons.
+
+export type Remedy = 'retry' | 'openSshConfig' | 'openKnownHosts' | 'openSettings' | 'showLog';
+
+export const enum ErrorCode {
+  HostUnreachable = 'KRD1001',
+  ConnectTimeout = 'KRD1002',
+  AuthFailed = 'KRD1003',
+  HostKeyUnknownRejected = 'KRD1004',
+  HostKeyChanged = 'KRD1005',
+  HostKeyRevoked = 'KRD1006',
+  ConnectionLost = 'KRD1007',
+  ProxyJumpFailed = 'KRD1008',
+  BadHostSpec = 'KRD1009',
+  SudoNeedsPassword = 'KRD1101',
+  RemoteCommandFailed = 'KRD1102',
+  Cancelled = 'KRD1103',
+  UnitNotFound = 'KRD1201',
+  UnitQueryFailed = 'KRD1202',
+  NodeFileNotFound = 'KRD1301',
+  NodeFileAccess = 'KRD1302',
+}
+
+export class UserError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    /** What failed, then what to do next, in whole sentences. */
+    message: string,
+    readonly remedies: readonly Remedy[] = [],
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+
+  /** The text shown to the user, code first so it can be searched for. */
+  get display(): string {
+    return `${this.message} [${this.code}]`;
+  }
+}
+
+export function isCancelled(err: unknown): boolean {
+  return err instanceof UserError && err.code === ErrorCode.Cancelled;
+}
+
+export const errors = {
+  badHostSpec: (spec: string) =>
+    new UserError(ErrorCode.BadHostSpec, `"${spec}" is not a node. Use a Host alias from your SSH config or user@host:port.`, ['openSettings']),
+  unreachable: (host: string, cause: string) =>
+    new UserError(ErrorCode.HostUnreachable, `Could not reach ${host}: ${cause}. Check that the node is up and that HostName and Port in your SSH config are right.`, ['retry', 'openSshConfig']),
+  connectTimeout: (host: string, seconds: number) =>
+    new UserError(ErrorCode.ConnectTimeout, `${host} did not answer the SSH handshake within ${seconds} s. Check the address and any ProxyJump, or raise ConnectTimeout.`, ['retry', 'openSshConfig']),
+  authFailed: (host: string, user: string, tried: string[]) =>
+    new UserError(ErrorCode.AuthFailed, `${user}@${host} refused every key we offered (${tried.join(', ') || 'none'}). Add your key to the node's authorized_keys, load it into ssh-agent, or set IdentityFile for this host.`, ['openSshConfig', 'showLog']),
+  hostKeyRejected: (host: string, fingerprint: string) =>
+    new UserError(ErrorCode.HostKeyUnknownRejected, `The host key of ${host} (${fingerprint}) is not trusted, so the connection was closed. Verify the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and accept it.`, ['retry']),
+  hostKeyChanged: (host: string, fingerprint: string, file: string, line: number) =>
+    new UserError(ErrorCode.HostKeyChanged, `WARNING: the host key of ${host} has CHANGED (now ${fingerprint}); ${file}:${line} has a different one. Someone may be intercepting the connection, or the node was reinstalled. If you are sure, remove that line (ssh-keygen -R) and connect again.`, ['openKnownHosts']),
+  hostKeyRevoked: (host: string, file: string, line: number) =>
+    new UserError(ErrorCode.HostKeyRevoked, `The host key of ${host} is marked @revoked at ${file}:${line}. Connection refused.`, ['openKnownHosts']),
+  proxyJumpFailed: (jump: string, target: string, cause: string) =>
+    new UserError(ErrorCode.ProxyJumpFailed, `Jump host ${jump} could not open a channel to ${target}: ${cause}. Check that ${jump} can reach ${target}.`, ['openSshConfig']),
+  connectionLost: (host: string, cause: string) =>
+    new UserError(ErrorCode.ConnectionLost, `The SSH connection to ${host} was lost (${cause}). It is reopened on the next use.`, ['retry']),
+  sudoNeedsPassword: (host: string, user: string) =>
+    new UserError(ErrorCode.SudoNeedsPassword, `sudo on ${host} wants a password for ${user}. Allow password-less sudo for this user (a NOPASSWD rule in /etc/sudoers.d/), or log in as root.`, ['openSshConfig']),
+  remoteCommandFailed: (host: string, what: string, code: number | null, stderr: string) =>
+    new UserError(ErrorCode.RemoteCommandFailed, `${what} failed on ${host} (exit ${code ?? 'signal'})${stderr ? `: ${lastLine(stderr)}` : ''}.`, ['showLog'], stderr),
+  cancelled: () => new UserError(ErrorCode.Cancelled, 'Cancelled.'),
+  unitNotFound: (host: string, unit: string) =>
+    new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
+  nodeFileNotFound: (host: string, path: string) =>
+    new UserError(ErrorCode.NodeFileNotFound, `${path} does not exist on ${host}.`),
+};
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return lines[lines.length - 1].slice(0, 300);
+}

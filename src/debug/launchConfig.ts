@@ -1,0 +1,107 @@
+// The `kubelet` launch configuration: its shape, its defaults, and validation once VS Code has
+// substituted variables. No VS Code imports, so plain-Node tests cover it.
+
+export const STARTUP_STAGES = [
+  'NewKubeletCommand',
+  'Run',
+  'RunKubelet',
+  'createAndInitKubelet',
+  'startKubelet',
+  '(*Kubelet).Run',
+  'initializeModules',
+  'fastStatusUpdateOnce',
+  'updateRuntimeUp',
+  'syncLoop',
+  'syncLoopIteration',
+  'SyncPod',
+] as const;
+
+export type StartupStage = (typeof STARTUP_STAGES)[number];
+
+export interface BuildSettings {
+  where: 'local' | 'node' | 'none';
+  command?: string;
+  cwd?: string;
+  sourceDir?: string;
+  output?: string;
+  binary?: string;
+}
+
+export interface KubeletLaunchConfig {
+  type: 'kubelet';
+  request: 'launch';
+  name: string;
+  host: string;
+  unit: string;
+  build: BuildSettings;
+  remoteBinary: string;
+  dlvPath: string;
+  stopOnEntry: boolean;
+  substitutePath: { from: string; to: string }[];
+  breakAt: StartupStage[];
+  env: Record<string, string | null>;
+  args: string[];
+}
+
+export const DEFAULT_BUILD_COMMAND = 'make WHAT=cmd/kubelet DBG=1 KUBE_BUILD_PLATFORMS=linux/${arch}';
+export const DEFAULT_BUILD_OUTPUT = '_output/local/bin/linux/${arch}/kubelet';
+
+/** Fills in defaults; anything the user wrote wins. */
+export function withDefaults(raw: Record<string, unknown>): Record<string, unknown> {
+  const build = (raw.build && typeof raw.build === 'object' ? raw.build : {}) as Record<string, unknown>;
+  return {
+    ...raw,
+    type: 'kubelet',
+    request: 'launch',
+    name: raw.name ?? `Debug kubelet on ${String(raw.host ?? 'node')}`,
+    unit: raw.unit ?? 'kubelet.service',
+    build: { where: 'local', command: DEFAULT_BUILD_COMMAND, output: DEFAULT_BUILD_OUTPUT, ...build },
+    remoteBinary: raw.remoteBinary ?? '/var/lib/kubelet-debug/kubelet',
+    dlvPath: raw.dlvPath ?? 'dlv',
+    stopOnEntry: raw.stopOnEntry ?? false,
+    substitutePath: raw.substitutePath ?? [],
+    breakAt: raw.breakAt ?? [],
+    env: raw.env ?? {},
+    args: raw.args ?? [],
+  };
+}
+
+/** Checks a configuration after variable substitution; returns the problems, or the config. */
+export function validateLaunchConfig(raw: Record<string, unknown>): { config?: KubeletLaunchConfig; problems: string[] } {
+  const problems: string[] = [];
+  const c = raw as unknown as KubeletLaunchConfig;
+  if (typeof c.host !== 'string' || c.host.trim() === '') {
+    problems.push('"host" is required: a Host alias from ~/.ssh/config or user@host:port.');
+  }
+  if (typeof c.unit !== 'string' || !/\.service$/.test(c.unit)) {
+    problems.push('"unit" must name a service, for example "kubelet.service".');
+  }
+  if (!['local', 'node', 'none'].includes(c.build?.where)) {
+    problems.push('"build.where" must be "local", "node" or "none".');
+  }
+  if (c.build?.where === 'node' && !c.build.sourceDir) {
+    problems.push('"build.sourceDir" is required with build.where = "node": the Kubernetes tree on the node.');
+  }
+  if (c.build?.where === 'none' && !c.build.binary) {
+    problems.push('"build.binary" is required with build.where = "none": a local debug binary to upload.');
+  }
+  if (typeof c.remoteBinary !== 'string' || !c.remoteBinary.startsWith('/')) {
+    problems.push('"remoteBinary" must be an absolute path on the node.');
+  } else if (c.remoteBinary === '/usr/bin/kubelet' || c.remoteBinary === '/usr/local/bin/kubelet') {
+    problems.push(`"remoteBinary" must not be the node's own kubelet (${c.remoteBinary}); the original is never overwritten.`);
+  }
+  for (const stage of c.breakAt ?? []) {
+    if (!(STARTUP_STAGES as readonly string[]).includes(stage)) {
+      problems.push(`"breakAt" has an unknown stage "${stage}". Known stages: ${STARTUP_STAGES.join(', ')}.`);
+    }
+  }
+  for (const m of c.substitutePath ?? []) {
+    if (typeof m?.from !== 'string' || typeof m?.to !== 'string') {
+      problems.push('"substitutePath" entries need "from" (local) and "to" (in the binary).');
+    }
+  }
+  if (!Array.isArray(c.args) || c.args.some((a) => typeof a !== 'string')) {
+    problems.push('"args" must be a list of strings.');
+  }
+  return problems.length > 0 ? { problems } : { config: c, problems };
+}

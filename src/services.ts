@@ -1,0 +1,37 @@
+// The services every feature shares, created once at activation.
+import * as vscode from 'vscode';
+import { ConnectionManager } from './ssh/nodeConnection';
+import { SshConfigResolver } from './ssh/sshConfig';
+import { connectPrompts } from './ui/connectPrompts';
+import { asLogger, createLogChannels, LogChannels } from './ui/logChannels';
+import { KnownNodes } from './views/knownNodes';
+import { NodesTreeProvider, registerNodesView } from './views/nodesTree';
+
+export interface Services {
+  logs: LogChannels;
+  resolver: SshConfigResolver;
+  connections: ConnectionManager;
+  knownNodes: KnownNodes;
+  nodesTree: NodesTreeProvider;
+}
+
+export function createServices(context: vscode.ExtensionContext): Services {
+  const logs = createLogChannels(context);
+  const settings = () => vscode.workspace.getConfiguration('kubelet');
+  const resolver = new SshConfigResolver({ userConfigFile: () => settings().get<string>('ssh.configFile') });
+  const connections = new ConnectionManager(
+    resolver,
+    {
+      prompts: connectPrompts,
+      log: asLogger(logs.ssh),
+      get defaultTimeoutSeconds() {
+        return settings().get<number>('ssh.connectTimeoutSeconds', 15);
+      },
+    },
+    asLogger(logs.ssh),
+  );
+  const knownNodes = new KnownNodes(resolver);
+  context.subscriptions.push(connections, knownNodes);
+  const nodesTree = registerNodesView(context, knownNodes, connections);
+  return { logs, resolver, connections, knownNodes, nodesTree };
+}

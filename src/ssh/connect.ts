@@ -1,0 +1,240 @@
+// Opens one authenticated ssh2 connection to a resolved host, dialling through each ProxyJump hop
+// in turn, verifying every hop's host key, and trying the agent, then key files, then a password.
+import { promises as fs } from 'fs';
+import { Client, ClientChannel, utils as sshUtils } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, NextAuthHandler } from 'ssh2';
+import type { Readable } from 'stream';
+import { errors, UserError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { appendKnownHost, fingerprint, keyTypeOf, readKnownHosts, verifyHostKey } from './knownHosts';
+import type { ResolvedHost } from './sshConfig';
+
+/** What the connection needs from a person. The VS Code side answers with dialogs. */
+export interface ConnectPrompts {
+  /** An unknown host key: true to trust it (it is then saved to known_hosts). */
+  trustHostKey(request: { host: string; port: number; keyType: string; fingerprint: string; knownHostsFile: string }): Promise<boolean>;
+  /** A passphrase for an encrypted key file, or undefined to skip that key. */
+  passphrase(keyFile: string): Promise<string | undefined>;
+  /** A password for user@host, or undefined to give up. */
+  password(user: string, host: string): Promise<string | undefined>;
+}
+
+export interface ConnectOptions {
+  prompts: ConnectPrompts;
+  log: Logger;
+  defaultTimeoutSeconds: number;
+  signal?: AbortSignal;
+}
+
+export interface OpenConnection {
+  client: Client;
+  /** Every hop's client, target last; closing the first closes the whole chain. */
+  chain: Client[];
+}
+
+export async function connectHost(target: ResolvedHost, options: ConnectOptions): Promise<OpenConnection> {
+  const chain: Client[] = [];
+  try {
+    let sock: Readable | undefined;
+    const hops = [...target.proxyJump, target];
+    for (let i = 0; i < hops.length; i++) {
+      const hop = hops[i];
+      const client = await connectHop(hop, sock, options);
+      chain.push(client);
+      if (i < hops.length - 1) {
+        const next = hops[i + 1];
+        sock = await forwardTo(client, next.hostName, next.port).catch((err: Error) => {
+          throw errors.proxyJumpFailed(hop.alias, `${next.hostName}:${next.port}`, err.message);
+        });
+      }
+    }
+    return { client: chain[chain.length - 1], chain };
+  } catch (err) {
+    for (const client of chain.reverse()) {
+      client.end();
+    }
+    throw err;
+  }
+}
+
+function forwardTo(client: Client, host: string, port: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options: ConnectOptions): Promise<Client> {
+  const { log, prompts } = options;
+  const timeoutSeconds = hop.connectTimeoutSeconds ?? options.defaultTimeoutSeconds;
+  const knownHosts = await readKnownHosts(hop.knownHostsFiles);
+  const authMethods = await planAuth(hop, prompts, log);
+  const tried: string[] = [];
+  let hostKeyError: UserError | undefined;
+
+  const client = new Client();
+  return new Promise<Client>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error) => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        client.end();
+        reject(err);
+      } else {
+        resolve(client);
+      }
+    };
+    const onAbort = () => finish(errors.cancelled());
+    options.signal?.addEventListener('abort', onAbort);
+
+    client.on('ready', () => {
+      log.info(`Connected to ${hop.user}@${hop.hostName}:${hop.port}${sock ? ' (through a jump host)' : ''}.`);
+      finish();
+    });
+    client.on('error', (err: Error & { level?: string }) => {
+      log.debug(`ssh2 error on ${hop.alias}: ${err.level ?? ''} ${err.message}`);
+      finish(hostKeyError ?? mapConnectError(hop, err, tried, timeoutSeconds));
+    });
+    client.on('close', () => finish(hostKeyError ?? errors.unreachable(hop.alias, 'the connection closed during the handshake')));
+
+    client.connect({
+      host: hop.hostName,
+      port: hop.port,
+      sock,
+      username: hop.user,
+      readyTimeout: timeoutSeconds * 1000,
+      keepaliveInterval: hop.keepaliveIntervalMs,
+      keepaliveCountMax: hop.keepaliveCountMax,
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        checkHostKey(hop, key, knownHosts, prompts, log).then(
+          () => verify(true),
+          (err: UserError) => {
+            hostKeyError = err;
+            verify(false);
+          },
+        );
+      },
+      authHandler: (_left: AuthenticationType[], _partial: boolean, next: NextAuthHandler) => {
+        const method = authMethods.shift();
+        if (!method) {
+          next(false as unknown as AuthenticationType);
+          return;
+        }
+        tried.push(describeAuth(method));
+        void method.resolve().then((resolved) => next(resolved ?? (false as unknown as AuthenticationType)));
+      },
+    });
+    // Nagle's algorithm stalls small DAP messages and SFTP requests; see SSH-PERF.md.
+    client.setNoDelay(true);
+  });
+}
+
+async function checkHostKey(hop: ResolvedHost, key: Buffer, knownHosts: Awaited<ReturnType<typeof readKnownHosts>>, prompts: ConnectPrompts, log: Logger): Promise<void> {
+  const verdict = verifyHostKey(knownHosts, hop.hostName, hop.port, key);
+  const fp = fingerprint(key);
+  switch (verdict.status) {
+    case 'known':
+      log.debug(`Host key of ${hop.hostName} matches ${verdict.file}:${verdict.line}.`);
+      return;
+    case 'revoked':
+      throw errors.hostKeyRevoked(hop.alias, verdict.file, verdict.line);
+    case 'changed':
+      log.error(`Host key of ${hop.hostName}:${hop.port} changed: ${fp} does not match ${verdict.file}:${verdict.line}.`);
+      throw errors.hostKeyChanged(hop.alias, fp, verdict.file, verdict.line);
+    case 'unknown': {
+      const file = hop.knownHostsFiles[0];
+      if (hop.strictHostKeyChecking === 'yes' || !file) {
+        throw errors.hostKeyRejected(hop.alias, fp);
+      }
+      // accept-new and no would accept silently in OpenSSH; we still ask, as we promise never to.
+      const trusted = await prompts.trustHostKey({ host: hop.hostName, port: hop.port, keyType: keyTypeOf(key), fingerprint: fp, knownHostsFile: file });
+      if (!trusted) {
+        throw errors.hostKeyRejected(hop.alias, fp);
+      }
+      await appendKnownHost(file, hop.hostName, hop.port, key, hop.hashKnownHosts);
+      log.info(`Added the host key of ${hop.hostName} (${fp}) to ${file}.`);
+      return;
+    }
+  }
+}
+
+interface PlannedAuth {
+  kind: 'agent' | 'publickey' | 'password';
+  label: string;
+  resolve(): Promise<AnyAuthMethod | undefined>;
+}
+
+/** The order OpenSSH uses: the agent, then each readable key file, then a password as last resort. */
+async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger): Promise<PlannedAuth[]> {
+  const plan: PlannedAuth[] = [];
+  if (hop.identityAgent && !hop.identitiesOnly) {
+    const agent = hop.identityAgent;
+    plan.push({ kind: 'agent', label: 'ssh-agent', resolve: async () => ({ type: 'agent', username: hop.user, agent }) });
+  }
+  for (const file of hop.identityFiles) {
+    let data: Buffer;
+    try {
+      data = await fs.readFile(file);
+    } catch {
+      continue; // OpenSSH skips identity files that do not exist, too.
+    }
+    plan.push({
+      kind: 'publickey',
+      label: file,
+      resolve: async () => {
+        let parsed = sshUtils.parseKey(data);
+        if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
+          const passphrase = await prompts.passphrase(file);
+          if (passphrase === undefined) {
+            return skip();
+          }
+          parsed = sshUtils.parseKey(data, passphrase);
+        }
+        if (parsed instanceof Error) {
+          log.warn(`Skipping key ${file}: ${parsed.message}`);
+          return skip();
+        }
+        const key = Array.isArray(parsed) ? parsed[0] : parsed;
+        return { type: 'publickey', username: hop.user, key };
+      },
+    });
+  }
+  plan.push({
+    kind: 'password',
+    label: 'password',
+    resolve: async () => {
+      const password = await prompts.password(hop.user, hop.alias);
+      return password === undefined ? undefined : { type: 'password', username: hop.user, password };
+    },
+  });
+  return plan;
+
+  // ssh2 wants a method for every call; 'none' is a harmless way to move on to the next one.
+  function skip(): AnyAuthMethod {
+    return { type: 'none', username: hop.user };
+  }
+}
+
+function describeAuth(method: PlannedAuth): string {
+  return method.kind === 'publickey' ? `key ${method.label}` : method.label;
+}
+
+function mapConnectError(hop: ResolvedHost, err: Error & { level?: string; code?: string }, tried: string[], timeoutSeconds: number): UserError {
+  if (err instanceof UserError) {
+    return err;
+  }
+  if (err.level === 'client-authentication') {
+    return errors.authFailed(hop.alias, hop.user, tried);
+  }
+  if (err.level === 'client-timeout' || /timed out/i.test(err.message)) {
+    return errors.connectTimeout(hop.alias, timeoutSeconds);
+  }
+  const cause = err.code === 'ECONNREFUSED' ? `connection refused at ${hop.hostName}:${hop.port}`
+    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `the name ${hop.hostName} does not resolve`
+      : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' ? `no route to ${hop.hostName}`
+        : err.message;
+  return errors.unreachable(hop.alias, cause);
+}

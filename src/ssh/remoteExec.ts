@@ -1,0 +1,81 @@
+// Runs one command on an open connection: streamed output, exit code, optional stdin, and
+// cancellation that closes the channel (the remote side gets SIGHUP from sshd).
+import type { Client } from 'ssh2';
+import { errors } from '../common/errors';
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+  /** Keep at most this many bytes of each output stream in the result (the callbacks see all). */
+  maxBuffer?: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
+
+export function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(errors.cancelled());
+      return;
+    }
+    client.exec(command, (err, channel) => {
+      if (err) {
+        reject(err);
+        return;
+      }
+      const out: Buffer[] = [];
+      const errOut: Buffer[] = [];
+      let outLen = 0;
+      let errLen = 0;
+      let code: number | null = null;
+      let signalName: string | undefined;
+      let cancelled = false;
+      const onAbort = () => {
+        cancelled = true;
+        channel.close();
+      };
+      options.signal?.addEventListener('abort', onAbort);
+      channel.on('data', (chunk: Buffer) => {
+        options.onStdout?.(chunk);
+        if (outLen < max) {
+          out.push(chunk);
+          outLen += chunk.length;
+        }
+      });
+      channel.stderr.on('data', (chunk: Buffer) => {
+        options.onStderr?.(chunk);
+        if (errLen < max) {
+          errOut.push(chunk);
+          errLen += chunk.length;
+        }
+      });
+      channel.on('exit', (exitCode: number | null, sig?: string) => {
+        code = exitCode;
+        signalName = sig;
+      });
+      channel.on('close', () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        if (cancelled) {
+          reject(errors.cancelled());
+          return;
+        }
+        resolve({ code, signal: signalName, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+      });
+      if (options.stdin !== undefined) {
+        channel.end(options.stdin);
+      } else {
+        channel.end();
+      }
+    });
+  });
+}

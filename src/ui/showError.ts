@@ -1,0 +1,52 @@
+// Shows any error to the user: UserErrors with their code and remedy buttons, anything else with
+// a pointer to the log. Cancellation is silent, as the user asked for it.
+import * as vscode from 'vscode';
+import { isCancelled, Remedy, UserError } from '../common/errors';
+
+const REMEDY_LABELS: Record<Remedy, string> = {
+  retry: 'Retry',
+  openSshConfig: 'Open SSH Config',
+  openKnownHosts: 'Open known_hosts',
+  openSettings: 'Open Settings',
+  showLog: 'Show Log',
+};
+
+/** Shows the error; resolves to true when the user chose Retry. */
+export async function showError(err: unknown, log: vscode.LogOutputChannel): Promise<boolean> {
+  if (isCancelled(err)) {
+    return false;
+  }
+  if (!(err instanceof UserError)) {
+    const message = err instanceof Error ? err.message : String(err);
+    log.error(message);
+    const choice = await vscode.window.showErrorMessage(`Kubelet: ${message}`, REMEDY_LABELS.showLog);
+    if (choice) {
+      log.show();
+    }
+    return false;
+  }
+  log.error(err.display);
+  if (err.detail) {
+    log.debug(err.detail);
+  }
+  const labels = err.remedies.map((r) => REMEDY_LABELS[r]);
+  const choice = await vscode.window.showErrorMessage(err.display, ...labels);
+  const remedy = err.remedies.find((r) => REMEDY_LABELS[r] === choice);
+  switch (remedy) {
+    case 'retry':
+      return true;
+    case 'openSshConfig':
+      await vscode.commands.executeCommand('kubelet.openSshConfig');
+      break;
+    case 'openKnownHosts':
+      await vscode.commands.executeCommand('kubelet.openSshConfig', 'known_hosts');
+      break;
+    case 'openSettings':
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'kubelet.');
+      break;
+    case 'showLog':
+      log.show();
+      break;
+  }
+  return false;
+}

@@ -1,0 +1,186 @@
+// The "Nodes" tree: each node, its unit's state, version, unit file, drop-ins in the order systemd
+// applies them, environment files and ExecStart. Unit data is cached per node and re-read only on
+// Refresh; the node's one shared connection is reused, never opened per refresh.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { UserError } from '../common/errors';
+import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
+import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
+import type { KnownNodes } from './knownNodes';
+import { nodeFileUri } from './nodeUri';
+
+type NodeTreeItem =
+  | { kind: 'node'; spec: string }
+  | { kind: 'unit'; spec: string }
+  | { kind: 'file'; spec: string; path: string; role: string }
+  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string }
+  | { kind: 'error'; spec: string; error: string };
+
+interface UnitSnapshot {
+  status: UnitStatus;
+  version: string;
+}
+
+export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<NodeTreeItem | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly snapshots = new Map<string, Promise<UnitSnapshot>>();
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly nodes: KnownNodes, private readonly connections: ConnectionManager) {
+    this.subscriptions.push(
+      nodes.onDidChange(() => this.refresh()),
+      connections.onDidChangeState((spec, state) => this.onConnectionState(spec, state)),
+    );
+  }
+
+  refresh(spec?: string): void {
+    if (spec) {
+      this.snapshots.delete(spec);
+    } else {
+      this.snapshots.clear();
+    }
+    this.changed.fire(undefined);
+  }
+
+  private onConnectionState(spec: string, state: ConnectionState): void {
+    if (state.kind === 'lost' || state.kind === 'idle') {
+      this.snapshots.delete(spec);
+    }
+    if (state.kind !== 'connecting') {
+      this.changed.fire(undefined);
+    }
+  }
+
+  private unitName(): string {
+    return vscode.workspace.getConfiguration('kubelet').get<string>('unit', 'kubelet.service');
+  }
+
+  private snapshot(spec: string): Promise<UnitSnapshot> {
+    let snapshot = this.snapshots.get(spec);
+    if (!snapshot) {
+      const node = this.connections.get(spec);
+      snapshot = (async () => {
+        const status = await readUnitStatus(node, this.unitName());
+        const binary = status.execStart[0]?.path;
+        const version = binary ? await readBinaryVersion(node, binary).catch(() => '') : '';
+        return { status, version };
+      })();
+      this.snapshots.set(spec, snapshot);
+      // A failure is shown once and retried on the next expand or Refresh.
+      snapshot.catch(() => this.snapshots.delete(spec));
+    }
+    return snapshot;
+  }
+
+  async getChildren(element?: NodeTreeItem): Promise<NodeTreeItem[]> {
+    if (!element) {
+      return (await this.nodes.list()).map((n) => ({ kind: 'node', spec: n.spec }));
+    }
+    if (element.kind === 'node') {
+      try {
+        await this.snapshot(element.spec);
+        return [{ kind: 'unit', spec: element.spec }];
+      } catch (err) {
+        return [{ kind: 'error', spec: element.spec, error: err instanceof UserError ? err.display : (err as Error).message }];
+      }
+    }
+    if (element.kind === 'unit') {
+      const { status, version } = await this.snapshot(element.spec);
+      return unitChildren(element.spec, status, version);
+    }
+    return [];
+  }
+
+  async getTreeItem(element: NodeTreeItem): Promise<vscode.TreeItem> {
+    switch (element.kind) {
+      case 'node': {
+        const state = this.connections.get(element.spec).state;
+        const item = new vscode.TreeItem(element.spec, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `node:${element.spec}`;
+        item.contextValue = state.kind === 'ready' ? 'node.connected' : 'node';
+        item.iconPath = new vscode.ThemeIcon(state.kind === 'ready' ? 'vm-active' : state.kind === 'failed' || state.kind === 'lost' ? 'vm-outline' : 'vm');
+        item.description = describeState(state);
+        item.tooltip = state.kind === 'failed' || state.kind === 'lost' ? state.error.display : element.spec;
+        return item;
+      }
+      case 'unit': {
+        const { status } = await this.snapshot(element.spec);
+        const item = new vscode.TreeItem(status.unit, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `unit:${element.spec}`;
+        item.contextValue = 'unit';
+        const running = status.activeState === 'active';
+        item.iconPath = new vscode.ThemeIcon(running ? 'pass-filled' : status.activeState === 'failed' ? 'error' : 'circle-large-outline',
+          new vscode.ThemeColor(running ? 'testing.iconPassed' : status.activeState === 'failed' ? 'testing.iconFailed' : 'disabledForeground'));
+        item.description = `${status.activeState} (${status.subState})${status.mainPid ? ` · PID ${status.mainPid}` : ''}`;
+        return item;
+      }
+      case 'file': {
+        const item = new vscode.TreeItem(path.basename(element.path), vscode.TreeItemCollapsibleState.None);
+        item.id = `file:${element.spec}:${element.role}:${element.path}`;
+        item.description = `${element.role} · ${path.dirname(element.path)}`;
+        item.tooltip = `${element.path} on ${element.spec}`;
+        item.resourceUri = nodeFileUri(element.spec, element.path);
+        item.contextValue = 'file';
+        item.iconPath = new vscode.ThemeIcon(element.role.startsWith('environment file') ? 'symbol-variable' : 'file-code');
+        item.command = { command: 'kubelet.openNodeFile', title: 'Open File', arguments: [item.resourceUri] };
+        return item;
+      }
+      case 'info': {
+        const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
+        item.description = element.description;
+        item.tooltip = element.tooltip ?? element.description;
+        item.iconPath = new vscode.ThemeIcon(element.icon);
+        return item;
+      }
+      case 'error': {
+        const item = new vscode.TreeItem(element.error, vscode.TreeItemCollapsibleState.None);
+        item.tooltip = element.error;
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        item.command = { command: 'kubelet.refreshNodes', title: 'Retry', arguments: [{ kind: 'node', spec: element.spec }] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
+    this.changed.dispose();
+  }
+}
+
+function unitChildren(spec: string, status: UnitStatus, version: string): NodeTreeItem[] {
+  const items: NodeTreeItem[] = [];
+  if (version) {
+    items.push({ kind: 'info', label: 'Version', description: version, icon: 'tag' });
+  }
+  if (status.fragmentPath) {
+    items.push({ kind: 'file', spec, path: status.fragmentPath, role: 'unit file' });
+  }
+  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: `drop-in ${i + 1}` }));
+  for (const env of status.environmentFiles) {
+    items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file' });
+  }
+  const exec = status.execStart[0];
+  if (exec) {
+    items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nVariables are expanded by systemd when the unit starts.`, icon: 'terminal' });
+  }
+  return items;
+}
+
+function describeState(state: ConnectionState): string {
+  switch (state.kind) {
+    case 'idle': return '';
+    case 'connecting': return 'connecting…';
+    case 'ready': return `connected as ${state.user}`;
+    case 'lost': return 'connection lost';
+    case 'failed': return 'cannot connect';
+  }
+}
+
+export function registerNodesView(context: vscode.ExtensionContext, nodes: KnownNodes, connections: ConnectionManager): NodesTreeProvider {
+  const provider = new NodesTreeProvider(nodes, connections);
+  const view = vscode.window.createTreeView('kubelet.nodes', { treeDataProvider: provider, showCollapseAll: true });
+  context.subscriptions.push(provider, view);
+  return provider;
+}

@@ -1,0 +1,142 @@
+// Host resolution checked against OpenSSH itself: for every case, `ssh -G` (which prints the
+// configuration ssh would use) is the expected answer.
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { homedir, tmpdir } from 'os';
+import * as path from 'path';
+import { parseHostSpec, SshConfigResolver } from '../../src/ssh/sshConfig';
+
+function sshG(configFile: string, spec: string): Map<string, string[]> {
+  const out = execFileSync('ssh', ['-G', '-F', configFile, spec], { encoding: 'utf8', env: { ...process.env, SSH_AUTH_SOCK: '' } });
+  const map = new Map<string, string[]>();
+  for (const line of out.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) {
+      const key = line.slice(0, sp);
+      map.set(key, [...(map.get(key) ?? []), line.slice(sp + 1)]);
+    }
+  }
+  return map;
+}
+
+describe('SshConfigResolver', () => {
+  let dir: string;
+  let config: string;
+  const home = homedir();
+
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'krd-sshcfg-'));
+    mkdirSync(path.join(dir, 'conf.d'));
+    writeFileSync(path.join(dir, 'conf.d', '10-lab.conf'), [
+      'Host lab-*',
+      '  User labuser',
+      '  Port 2201',
+      '  IdentityFile ~/.ssh/lab_%h_%r',
+      '',
+    ].join('\n'));
+    config = path.join(dir, 'config');
+    writeFileSync(config, [
+      '# first value wins, as in OpenSSH',
+      `Include ${path.join(dir, 'conf.d', '*.conf')}`,
+      'Host node-a',
+      '  HostName 10.20.30.40',
+      '  User kube',
+      '  IdentityFile ~/.ssh/node_a',
+      '  IdentityFile %d/.ssh/second_%n',
+      '  IdentitiesOnly yes',
+      '  ServerAliveInterval 7',
+      '',
+      'Host bastion',
+      '  HostName 192.0.2.10',
+      '  User jump',
+      '',
+      'Host inner',
+      '  HostName 10.9.9.9',
+      '  ProxyJump bastion,jump2@192.0.2.11:2022',
+      '',
+      'Host deep',
+      '  HostName 10.9.9.10',
+      '  ProxyJump inner',
+      '',
+      'Host *.prod !db.prod',
+      '  User produser',
+      '  StrictHostKeyChecking yes',
+      '',
+      `Host ${'node-a'} lab-1`,
+      '  Port 2999',
+      '  User ignored-because-first-wins',
+      '',
+      'Host *',
+      '  UserKnownHostsFile ~/.ssh/known_hosts_lab',
+      '  HashKnownHosts yes',
+      '  User fallback',
+      '',
+    ].join('\n'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const resolver = () => new SshConfigResolver({ userConfigFile: config, systemConfigFile: path.join(dir, 'no-system-config'), homeDir: home, env: {} });
+
+  for (const spec of ['node-a', 'lab-1', 'lab-7', 'web.prod', 'db.prod', 'unknown-host', 'other@node-a', 'inner']) {
+    it(`agrees with ssh -G for ${spec}`, async () => {
+      const expected = sshG(config, spec);
+      const got = await resolver().resolve(spec);
+      assert.strictEqual(got.hostName, expected.get('hostname')![0], 'hostname');
+      assert.strictEqual(got.user, expected.get('user')![0], 'user');
+      assert.strictEqual(got.port, Number(expected.get('port')![0]), 'port');
+      // ssh -G prints IdentityFile before token expansion; expand the tokens this config uses.
+      const alias = spec.includes('@') ? spec.split('@')[1] : spec;
+      const files = (expected.get('identityfile') ?? []).map((f) => f.replace(/^~/, home).replace(/%d/g, home)
+        .replace(/%h/g, got.hostName).replace(/%r/g, got.user).replace(/%n/g, alias));
+      assert.deepStrictEqual(got.identityFiles, files, 'identity files');
+      assert.strictEqual(got.identitiesOnly, expected.get('identitiesonly')![0] === 'yes', 'identitiesonly');
+      assert.deepStrictEqual(got.knownHostsFiles.slice(0, 1), (expected.get('userknownhostsfile') ?? [])[0].split(' ').slice(0, 1).map((f) => f.replace(/^~/, home)), 'known hosts');
+      assert.strictEqual(got.hashKnownHosts, expected.get('hashknownhosts')![0] === 'yes', 'hashknownhosts');
+      const strict = expected.get('stricthostkeychecking')![0];
+      assert.strictEqual(got.strictHostKeyChecking === 'yes', strict === 'true' || strict === 'yes', 'stricthostkeychecking');
+      const jump = expected.get('proxyjump')?.[0];
+      assert.deepStrictEqual(got.proxyJump.map((h) => parseHostSpec(h.alias)), jump ? jump.split(',').map(parseHostSpec) : [], 'proxyjump');
+      const alive = Number(expected.get('serveraliveinterval')?.[0] ?? '0');
+      if (alive > 0) {
+        assert.strictEqual(got.keepaliveIntervalMs, alive * 1000);
+      }
+    });
+  }
+
+  it('resolves every hop of a ProxyJump chain through the config, nested jumps first', async () => {
+    const deep = await resolver().resolve('deep');
+    assert.deepStrictEqual(deep.proxyJump.map((h) => `${h.user}@${h.hostName}:${h.port}`), [
+      'jump@192.0.2.10:22',
+      'jump2@192.0.2.11:2022',
+      'fallback@10.9.9.9:22',
+    ]);
+  });
+
+  it('lists literal Host aliases, including those from Include files, but no patterns', async () => {
+    const aliases = await resolver().listHostAliases();
+    assert.deepStrictEqual(aliases.sort(), ['bastion', 'deep', 'inner', 'lab-1', 'node-a'].sort());
+  });
+
+  it('uses the agent from the environment unless IdentitiesOnly or IdentityAgent none says no', async () => {
+    const r = new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: home, env: { SSH_AUTH_SOCK: '/tmp/agent.sock' } });
+    assert.strictEqual((await r.resolve('lab-1')).identityAgent, '/tmp/agent.sock');
+    assert.strictEqual((await r.resolve('node-a')).identitiesOnly, true);
+  });
+
+  it('lets user@host:port override the config, which ssh itself only takes as -l and -p', async () => {
+    const got = await resolver().resolve('other@node-a:2022');
+    const expected = execFileSync('ssh', ['-G', '-F', config, '-l', 'other', '-p', '2022', 'node-a'], { encoding: 'utf8' });
+    assert.ok(expected.includes(`hostname ${got.hostName}\n`) && expected.includes('port 2022\n') && expected.includes('user other\n'), expected);
+    assert.deepStrictEqual([got.user, got.port], ['other', 2022]);
+  });
+
+  it('parses user@host:port forms and refuses hostile ones', () => {
+    assert.deepStrictEqual(parseHostSpec('root@10.0.0.1:2222'), { host: '10.0.0.1', user: 'root', port: 2222 });
+    assert.deepStrictEqual(parseHostSpec('node-1'), { host: 'node-1', user: undefined, port: undefined });
+    assert.deepStrictEqual(parseHostSpec('me@[::1]:22'), { host: '::1', user: 'me', port: 22 });
+    for (const bad of ['', ' ', 'a b', 'x;rm', '$(id)', '-oProxyCommand=id', 'h:0', 'h:70000', "o'q", 'a`b`']) {
+      assert.throws(() => parseHostSpec(bad), /is not a node/, bad);
+    }
+  });
+});
