@@ -1,7 +1,7 @@
 // Every error a user can see, in one place, each with a code, what failed and what to do next.
 // The core throws these; the UI layer turns their `remedy` into buttons.
 
-export type Remedy = 'retry' | 'openSshConfig' | 'openKnownHosts' | 'openSettings' | 'showLog';
+export type Remedy = 'retry' | 'openSshConfig' | 'openKnownHosts' | 'openSettings' | 'showLog' | 'restore';
 
 export const enum ErrorCode {
   HostUnreachable = 'KRD1001',
@@ -20,6 +20,19 @@ export const enum ErrorCode {
   UnitQueryFailed = 'KRD1202',
   NodeFileNotFound = 'KRD1301',
   NodeFileAccess = 'KRD1302',
+  NodeDiskFull = 'KRD1401',
+  UploadFailed = 'KRD1402',
+  UploadCorrupt = 'KRD1403',
+  BuildFailed = 'KRD1501',
+  DelveMissing = 'KRD1502',
+  DelveTooOld = 'KRD1503',
+  NotAGoBinary = 'KRD1504',
+  VersionSkewDeclined = 'KRD1505',
+  SessionHeld = 'KRD1601',
+  StaleSession = 'KRD1602',
+  DelveDidNotStart = 'KRD1603',
+  RestoreFailed = 'KRD1604',
+  UnsupportedUnit = 'KRD1605',
 }
 
 export class UserError extends Error {

@@ -3,10 +3,13 @@
 import * as vscode from 'vscode';
 import { pickNode } from '../commands/pickNode';
 import type { KnownNodes } from '../views/knownNodes';
-import { validateLaunchConfig, withDefaults } from './launchConfig';
+import { KubeletLaunchConfig, validateLaunchConfig, withDefaults } from './launchConfig';
+
+/** Does the launch work on the node; returns the prepared target's id, or undefined to stop quietly. */
+export type PrepareTarget = (config: KubeletLaunchConfig, folder: vscode.WorkspaceFolder | undefined) => Promise<string | undefined>;
 
 export class KubeletConfigurationProvider implements vscode.DebugConfigurationProvider {
-  constructor(private readonly nodes: KnownNodes) {}
+  constructor(private readonly nodes: KnownNodes, private readonly prepare: PrepareTarget) {}
 
   /** One ready-to-run entry per known node, shown under "Kubelet" in the Run and Debug picker. */
   async provideDebugConfigurations(): Promise<vscode.DebugConfiguration[]> {
@@ -34,8 +37,8 @@ export class KubeletConfigurationProvider implements vscode.DebugConfigurationPr
     return withDefaults(config) as vscode.DebugConfiguration;
   }
 
-  async resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
-    const { problems } = validateLaunchConfig(config);
+  async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    const { problems, config: valid } = validateLaunchConfig(config);
     if (problems.length > 0) {
       const open = 'Open launch.json';
       const choice = await vscode.window.showErrorMessage(`The kubelet launch configuration "${config.name}" has problems: ${problems.join(' ')}`, open);
@@ -44,6 +47,7 @@ export class KubeletConfigurationProvider implements vscode.DebugConfigurationPr
       }
       return undefined;
     }
-    return config;
+    const id = await this.prepare(valid!, folder);
+    return id ? { ...config, __krdTarget: id } : undefined;
   }
 }

@@ -1,22 +1,6 @@
 // The `kubelet` launch configuration: its shape, its defaults, and validation once VS Code has
 // substituted variables. No VS Code imports, so plain-Node tests cover it.
-
-export const STARTUP_STAGES = [
-  'NewKubeletCommand',
-  'Run',
-  'RunKubelet',
-  'createAndInitKubelet',
-  'startKubelet',
-  '(*Kubelet).Run',
-  'initializeModules',
-  'fastStatusUpdateOnce',
-  'updateRuntimeUp',
-  'syncLoop',
-  'syncLoopIteration',
-  'SyncPod',
-] as const;
-
-export type StartupStage = (typeof STARTUP_STAGES)[number];
+import { STAGE_NAMES, StartupStage } from './startupStages';
 
 export interface BuildSettings {
   where: 'local' | 'node' | 'none';
@@ -91,8 +75,8 @@ export function validateLaunchConfig(raw: Record<string, unknown>): { config?: K
     problems.push(`"remoteBinary" must not be the node's own kubelet (${c.remoteBinary}); the original is never overwritten.`);
   }
   for (const stage of c.breakAt ?? []) {
-    if (!(STARTUP_STAGES as readonly string[]).includes(stage)) {
-      problems.push(`"breakAt" has an unknown stage "${stage}". Known stages: ${STARTUP_STAGES.join(', ')}.`);
+    if (!(STAGE_NAMES as readonly string[]).includes(stage)) {
+      problems.push(`"breakAt" has an unknown stage "${stage}". Known stages: ${STAGE_NAMES.join(', ')}.`);
     }
   }
   for (const m of c.substitutePath ?? []) {

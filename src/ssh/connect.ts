@@ -117,8 +117,12 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
           },
         );
       },
-      authHandler: (_left: AuthenticationType[], _partial: boolean, next: NextAuthHandler) => {
-        const method = authMethods.shift();
+      authHandler: (left: AuthenticationType[] | null, _partial: boolean, next: NextAuthHandler) => {
+        let method = authMethods.shift();
+        // Never ask for a password the node would not take anyway.
+        while (method && method.kind === 'password' && left && !left.includes('password')) {
+          method = authMethods.shift();
+        }
         if (!method) {
           next(false as unknown as AuthenticationType);
           return;

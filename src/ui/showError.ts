@@ -9,6 +9,7 @@ const REMEDY_LABELS: Record<Remedy, string> = {
   openKnownHosts: 'Open known_hosts',
   openSettings: 'Open Settings',
   showLog: 'Show Log',
+  restore: 'Restore kubelet on node',
 };
 
 /** Shows the error; resolves to true when the user chose Retry. */
@@ -46,6 +47,9 @@ export async function showError(err: unknown, log: vscode.LogOutputChannel): Pro
       break;
     case 'showLog':
       log.show();
+      break;
+    case 'restore':
+      await vscode.commands.executeCommand('kubelet.restoreNode');
       break;
   }
   return false;

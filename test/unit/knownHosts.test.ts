@@ -75,7 +75,7 @@ describe('knownHosts', () => {
   it('matches entries hashed by ssh-keygen -H, including [host]:port', async () => {
     const file = path.join(dir, 'hashed');
     writeFileSync(file, `node9 ${typeAndKey(keyA)}\n[node9]:2200 ${typeAndKey(keyB)}\n`);
-    execFileSync('ssh-keygen', ['-q', '-H', '-f', file]);
+    execFileSync('ssh-keygen', ['-q', '-H', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const text = readFileSync(file, 'utf8');
     assert.ok(!text.includes('node9') && text.includes('|1|'), 'ssh-keygen hashed the names');
     const entries = await readKnownHosts([file, path.join(dir, 'missing')]);

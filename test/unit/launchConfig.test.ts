@@ -1,6 +1,7 @@
 // Defaults and validation of `kubelet` launch configurations.
 import * as assert from 'assert';
-import { STARTUP_STAGES, validateLaunchConfig, withDefaults } from '../../src/debug/launchConfig';
+import { validateLaunchConfig, withDefaults } from '../../src/debug/launchConfig';
+import { availableStages, STAGE_NAMES } from '../../src/debug/startupStages';
 
 describe('launch configuration', () => {
   it('fills defaults without overriding what the user wrote', () => {
@@ -23,8 +24,13 @@ describe('launch configuration', () => {
   });
 
   it('lists the startup chain in the kubelet\'s order', () => {
-    assert.strictEqual(STARTUP_STAGES.length, 12);
-    assert.strictEqual(STARTUP_STAGES.indexOf('syncLoop'), 9);
-    assert.ok(STARTUP_STAGES.indexOf('NewKubeletCommand') < STARTUP_STAGES.indexOf('RunKubelet'));
+    assert.strictEqual(STAGE_NAMES.length, 12);
+    assert.strictEqual(STAGE_NAMES.indexOf('syncLoop'), 9);
+    assert.ok(STAGE_NAMES.indexOf('NewKubeletCommand') < STAGE_NAMES.indexOf('RunKubelet'));
+  });
+
+  it('offers only the stages whose functions the binary has', () => {
+    const stages = availableStages(['k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncLoop', 'k8s.io/kubernetes/cmd/kubelet/app.Run', 'main.main']);
+    assert.deepStrictEqual(stages.map((s) => s.stage), ['Run', 'syncLoop']);
   });
 });

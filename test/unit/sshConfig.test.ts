@@ -8,7 +8,7 @@ import * as path from 'path';
 import { parseHostSpec, SshConfigResolver } from '../../src/ssh/sshConfig';
 
 function sshG(configFile: string, spec: string): Map<string, string[]> {
-  const out = execFileSync('ssh', ['-G', '-F', configFile, spec], { encoding: 'utf8', env: { ...process.env, SSH_AUTH_SOCK: '' } });
+  const out = execFileSync('ssh', ['-G', '-F', configFile, spec], { encoding: 'utf8', env: { ...process.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const map = new Map<string, string[]>();
   for (const line of out.split('\n')) {
     const sp = line.indexOf(' ');
@@ -126,7 +126,7 @@ describe('SshConfigResolver', () => {
 
   it('lets user@host:port override the config, which ssh itself only takes as -l and -p', async () => {
     const got = await resolver().resolve('other@node-a:2022');
-    const expected = execFileSync('ssh', ['-G', '-F', config, '-l', 'other', '-p', '2022', 'node-a'], { encoding: 'utf8' });
+    const expected = execFileSync('ssh', ['-G', '-F', config, '-l', 'other', '-p', '2022', 'node-a'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     assert.ok(expected.includes(`hostname ${got.hostName}\n`) && expected.includes('port 2022\n') && expected.includes('user other\n'), expected);
     assert.deepStrictEqual([got.user, got.port], ['other', 2022]);
   });

@@ -1,0 +1,80 @@
+// "Debug kubelet on node…", "Break at startup stage…" and "Restore kubelet on node".
+import * as vscode from 'vscode';
+import { restoreUnitOnNode } from '../debug/kubeletLauncher';
+import { STARTUP_STAGES } from '../debug/startupStages';
+import type { Services } from '../services';
+import { showError } from '../ui/showError';
+import { pickNode } from './pickNode';
+
+type NodeArg = { spec?: string } | string | undefined;
+
+export function registerDebugCommands(context: vscode.ExtensionContext, services: Services): void {
+  const { knownNodes, connections, logs } = services;
+  const specOf = async (arg: NodeArg, title: string) => (typeof arg === 'string' ? arg : arg?.spec) ?? pickNode(knownNodes, title);
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('kubelet.debugOnNode', async (arg?: NodeArg) => {
+      const host = await specOf(arg, 'Debug the kubelet on which node?');
+      if (!host) {
+        return false;
+      }
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      const saved = findSavedConfiguration(folder, host);
+      const config: vscode.DebugConfiguration = saved ?? { type: 'kubelet', request: 'launch', name: `Debug kubelet on ${host}`, host, breakAt: ['syncLoop'] };
+      const started = await vscode.debug.startDebugging(folder, config);
+      if (started && !saved && folder) {
+        void offerToSave(folder, config);
+      }
+      return started;
+    }),
+
+    vscode.commands.registerCommand('kubelet.breakAtStage', async () => {
+      const picks = STARTUP_STAGES.map((s, i) => ({ label: `${i + 1}. ${s.stage}`, description: s.func, func: s.func }));
+      const chosen = await vscode.window.showQuickPick(picks, {
+        title: 'Break at startup stage',
+        placeHolder: 'The kubelet runs these in this order; stages run once at start-up are hit on the next debug start',
+        canPickMany: true,
+      });
+      if (chosen && chosen.length > 0) {
+        const existing = new Set(vscode.debug.breakpoints.filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint).map((b) => b.functionName));
+        vscode.debug.addBreakpoints(chosen.filter((c) => !existing.has(c.func)).map((c) => new vscode.FunctionBreakpoint(c.func, true)));
+      }
+    }),
+
+    vscode.commands.registerCommand('kubelet.restoreNode', async (arg?: NodeArg) => {
+      const host = await specOf(arg, 'Restore the kubelet on which node?');
+      if (!host) {
+        return undefined;
+      }
+      const unit = vscode.workspace.getConfiguration('kubelet').get<string>('unit', 'kubelet.service');
+      try {
+        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restoring ${unit} on ${host}` },
+          () => restoreUnitOnNode(connections.get(host), unit));
+        const ok = report.activeState === 'active' && report.leftovers.length === 0;
+        const message = ok ? `${unit} on ${host} is active again (PID ${report.mainPid}, ${report.executable}).`
+          : `${unit} on ${host}: ${report.activeState}${report.leftovers.length ? `; still there: ${report.leftovers.join(', ')}` : ''}.`;
+        void (ok ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message));
+        services.nodesTree.refresh(host);
+        return report;
+      } catch (err) {
+        void showError(err, logs.debug);
+        return undefined;
+      }
+    }),
+  );
+}
+
+function findSavedConfiguration(folder: vscode.WorkspaceFolder | undefined, host: string): vscode.DebugConfiguration | undefined {
+  const configs = vscode.workspace.getConfiguration('launch', folder).get<vscode.DebugConfiguration[]>('configurations', []);
+  return configs.find((c) => c.type === 'kubelet' && c.host === host);
+}
+
+async function offerToSave(folder: vscode.WorkspaceFolder, config: vscode.DebugConfiguration): Promise<void> {
+  const save = 'Save to launch.json';
+  if ((await vscode.window.showInformationMessage(`Save "${config.name}" to launch.json, so F5 starts it next time?`, save)) !== save) {
+    return;
+  }
+  const launch = vscode.workspace.getConfiguration('launch', folder);
+  const configs = launch.get<vscode.DebugConfiguration[]>('configurations', []);
+  await launch.update('configurations', [...configs, config], vscode.ConfigurationTarget.WorkspaceFolder);
+}

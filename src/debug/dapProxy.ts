@@ -1,0 +1,201 @@
+// Sits between VS Code and Delve's DAP server on the node. It turns our "launch" into Delve's
+// remote "attach", and owns the end of the session: clear breakpoints, continue, disconnect without
+// killing, then restore the node, whatever way the session ends.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Duplex } from 'stream';
+import type { Logger } from '../common/logger';
+import { DapBridge } from './dapBridge';
+import type { PathMapping } from './pathMapping';
+
+export interface ProxyTarget {
+  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[] }>;
+}
+
+export interface DapProxyOptions {
+  stream: Duplex;
+  target: ProxyTarget;
+  substitutePath: readonly PathMapping[];
+  stopOnEntry: boolean;
+  log: Logger;
+  toClient(message: DebugProtocol.ProtocolMessage): void;
+  /** True while the debuggee is halted, for the node-health timer. */
+  onHaltChange?(halted: boolean): void;
+  /** After the node was restored (or restoring failed), once. */
+  onFinished?(outcome: { restored: boolean; message: string }): void;
+}
+
+// Our own requests to Delve use sequence numbers far above VS Code's, so replies can't be confused.
+const OWN_SEQ_BASE = 1_000_000_000;
+
+export class KubeletDapProxy {
+  private readonly bridge: DapBridge;
+  private ownSeq = OWN_SEQ_BASE;
+  private readonly ownPending = new Map<number, (r: DebugProtocol.Response) => void>();
+  private readonly sourcesWithBreakpoints = new Map<string, DebugProtocol.Source>();
+  private hadFunctionBreakpoints = false;
+  private ending?: Promise<void>;
+  private finished = false;
+  private threadId = 1;
+
+  constructor(private readonly o: DapProxyOptions) {
+    this.bridge = new DapBridge(o.stream, {
+      message: (m) => this.fromDelve(m),
+      closed: (reason) => {
+        if (reason) {
+          void this.endSession(`The debug session ended: ${reason}.`, { viaDelve: false });
+        }
+      },
+    });
+  }
+
+  handleClientMessage(message: DebugProtocol.ProtocolMessage): void {
+    if (message.type !== 'request') {
+      this.bridge.send(message);
+      return;
+    }
+    const request = message as DebugProtocol.Request;
+    switch (request.command) {
+      case 'launch':
+        // Delve already runs the kubelet on the node; to Delve this is a remote attach.
+        this.bridge.send({
+          ...request,
+          command: 'attach',
+          arguments: { mode: 'remote', stopOnEntry: this.o.stopOnEntry, substitutePath: this.o.substitutePath },
+        } as DebugProtocol.Request);
+        return;
+      case 'setBreakpoints': {
+        const args = request.arguments as DebugProtocol.SetBreakpointsArguments;
+        const key = args.source.path ?? args.source.name ?? '';
+        if ((args.breakpoints ?? []).length > 0) {
+          this.sourcesWithBreakpoints.set(key, args.source);
+        } else {
+          this.sourcesWithBreakpoints.delete(key);
+        }
+        break;
+      }
+      case 'setFunctionBreakpoints':
+        this.hadFunctionBreakpoints = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints.length > 0;
+        break;
+      case 'disconnect':
+      case 'terminate':
+        void this.endSession(undefined, { viaDelve: true }).then(() => this.respond(request, true));
+        return;
+    }
+    this.bridge.send(request);
+  }
+
+  /** Ends everything without a client request (VS Code went away). */
+  dispose(): Promise<void> {
+    return this.endSession(undefined, { viaDelve: this.bridge.isOpen });
+  }
+
+  private fromDelve(message: DebugProtocol.ProtocolMessage): void {
+    if (message.type === 'response') {
+      const response = message as DebugProtocol.Response;
+      const own = this.ownPending.get(response.request_seq);
+      if (own) {
+        this.ownPending.delete(response.request_seq);
+        own(response);
+        return;
+      }
+      if (response.command === 'attach') {
+        response.command = 'launch';
+      }
+    } else if (message.type === 'event') {
+      const event = message as DebugProtocol.Event;
+      if (event.event === 'stopped') {
+        this.threadId = (event.body as DebugProtocol.StoppedEvent['body']).threadId ?? this.threadId;
+        this.o.onHaltChange?.(true);
+      } else if (event.event === 'continued') {
+        this.o.onHaltChange?.(false);
+      } else if (event.event === 'terminated' && !this.ending) {
+        // The kubelet exited under Delve; put the real one back, then let VS Code end the session.
+        void this.endSession('The debugged kubelet exited.', { viaDelve: true }).then(() => this.o.toClient(event));
+        return;
+      }
+    }
+    this.o.toClient(message);
+  }
+
+  private ownRequest(command: string, args: unknown, timeoutMs = 5000): Promise<DebugProtocol.Response | undefined> {
+    if (!this.bridge.isOpen) {
+      return Promise.resolve(undefined);
+    }
+    const seq = ++this.ownSeq;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.ownPending.delete(seq);
+        resolve(undefined);
+      }, timeoutMs);
+      this.ownPending.set(seq, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.bridge.send({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
+    });
+  }
+
+  /**
+   * The one way out. With Delve still reachable: clear every breakpoint (one left behind would halt
+   * the kubelet with nobody attached), continue, disconnect without killing. Then restore the node.
+   */
+  private endSession(reason: string | undefined, how: { viaDelve: boolean }): Promise<void> {
+    if (!this.ending) {
+      this.ending = (async () => {
+        if (reason) {
+          this.output(`${reason}\n`, 'important');
+        }
+        if (how.viaDelve && this.bridge.isOpen) {
+          for (const source of this.sourcesWithBreakpoints.values()) {
+            await this.ownRequest('setBreakpoints', { source, breakpoints: [] });
+          }
+          if (this.hadFunctionBreakpoints) {
+            await this.ownRequest('setFunctionBreakpoints', { breakpoints: [] });
+          }
+          await this.ownRequest('continue', { threadId: this.threadId });
+          await this.ownRequest('disconnect', { terminateDebuggee: false });
+          this.bridge.close();
+        }
+        this.o.onHaltChange?.(false);
+        this.output('Restoring the node\'s kubelet…\n', 'console');
+        let outcome: { restored: boolean; message: string };
+        try {
+          const report = await this.o.target.restore();
+          const ok = report.activeState === 'active' && report.leftovers.length === 0;
+          outcome = {
+            restored: ok,
+            message: ok ? `Restored: the unit is active again, PID ${report.mainPid}, running ${report.executable}.`
+              : `The node was restored, but check it: state ${report.activeState}${report.leftovers.length ? `; left behind: ${report.leftovers.join(', ')}` : ''}.`,
+          };
+        } catch (err) {
+          outcome = { restored: false, message: `${(err as Error).message} The node-side safeguard will restore the unit once its lease runs out.` };
+        }
+        this.output(`${outcome.message}\n`, outcome.restored ? 'console' : 'important');
+        this.o.log.info(outcome.message);
+        if (!this.finished) {
+          this.finished = true;
+          this.o.onFinished?.(outcome);
+        }
+        if (reason) {
+          this.o.toClient({ seq: 0, type: 'event', event: 'terminated' } as DebugProtocol.TerminatedEvent);
+        }
+      })();
+    }
+    return this.ending;
+  }
+
+  private respond(request: DebugProtocol.Request, success: boolean): void {
+    this.o.toClient({ seq: 0, type: 'response', request_seq: request.seq, command: request.command, success } as DebugProtocol.Response);
+  }
+
+  private output(text: string, category: 'console' | 'important' | 'stdout' | 'stderr'): void {
+    this.o.toClient({ seq: 0, type: 'event', event: 'output', body: { category, output: text } } as DebugProtocol.OutputEvent);
+  }
+
+  /** Debuggee output from the unit's journal, shown in the Debug Console. */
+  debuggeeOutput(text: string): void {
+    if (!this.finished) {
+      this.output(text, 'stdout');
+    }
+  }
+}

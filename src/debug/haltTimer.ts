@@ -1,0 +1,68 @@
+// Node health while the kubelet is halted: the status bar counts the seconds, and before the node's
+// lease grace period runs out (the node turns NotReady) a warning offers Continue.
+import * as vscode from 'vscode';
+
+/** The node lease's grace period: 40 s, 50 s from Kubernetes 1.32. */
+export function nodeLeaseGraceSeconds(kubeMinor: number | undefined): number {
+  return kubeMinor !== undefined && kubeMinor >= 32 ? 50 : 40;
+}
+
+const WARN_BEFORE_SECONDS = 10;
+
+export class HaltTimer implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('kubelet.halted', vscode.StatusBarAlignment.Left, 100);
+  private timer?: NodeJS.Timeout;
+  private haltedAt = 0;
+  private warned = false;
+
+  constructor(private readonly host: string, private readonly graceSeconds: number) {
+    this.item.name = 'Kubelet halted';
+  }
+
+  set(halted: boolean): void {
+    if (!halted) {
+      this.stop();
+      return;
+    }
+    if (this.timer) {
+      return;
+    }
+    this.haltedAt = Date.now();
+    this.warned = false;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.item.show();
+  }
+
+  private tick(): void {
+    const seconds = Math.floor((Date.now() - this.haltedAt) / 1000);
+    const late = seconds >= this.graceSeconds - WARN_BEFORE_SECONDS;
+    this.item.text = `$(debug-pause) kubelet on ${this.host} halted ${seconds} s`;
+    this.item.tooltip = `The node turns NotReady when the kubelet misses its lease for about ${this.graceSeconds} s.`;
+    this.item.backgroundColor = late ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    if (late && !this.warned) {
+      this.warned = true;
+      void vscode.window.showWarningMessage(
+        `The kubelet on ${this.host} has been halted for ${seconds} s; the node turns NotReady after about ${this.graceSeconds} s.`,
+        'Continue',
+      ).then((choice) => {
+        if (choice === 'Continue') {
+          void vscode.commands.executeCommand('workbench.action.debug.continue');
+        }
+      });
+    }
+  }
+
+  private stop(): void {
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    this.item.hide();
+  }
+
+  dispose(): void {
+    this.stop();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,101 @@
+// "Debug kubelet on node" end to end, in plain Node: the extension's launcher and DAP proxy against
+// the test node's real systemd, the real sample kubelet, and the node's real Delve.
+import * as assert from 'assert';
+import { readFileSync, rmSync } from 'fs';
+import * as path from 'path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { KubeletDapProxy } from '../../src/debug/dapProxy';
+import { DelveRpc } from '../../src/debug/delveRpc';
+import { DebugTarget, launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
+import { derivePathMappings, findAnchor } from '../../src/debug/pathMapping';
+import { functionForStage } from '../../src/debug/startupStages';
+import type { NodeConnection } from '../../src/ssh/nodeConnection';
+import { DapTestClient } from '../support/dapClient';
+import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
+import { connect, memoryLogger } from '../support/nodeClient';
+import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
+import { sharedNode } from './hooks';
+
+async function attach(conn: NodeConnection, target: DebugTarget, workspace: string) {
+  const rpc = new DelveRpc(await conn.forwardOut('127.0.0.1', target.port));
+  const sources = await rpc.listSources('pkg/kubelet/kubelet\\.go$');
+  rpc.close();
+  const mappings = derivePathMappings([], workspace, findAnchor(sources));
+  let client: DapTestClient | undefined;
+  let finished: { restored: boolean; message: string } | undefined;
+  const proxy = new KubeletDapProxy({
+    stream: await conn.forwardOut('127.0.0.1', target.port),
+    target,
+    substitutePath: mappings,
+    stopOnEntry: false,
+    log: memoryLogger(),
+    toClient: (m) => client!.receive(m),
+    onFinished: (o) => {
+      finished = o;
+    },
+  });
+  client = new DapTestClient((m) => proxy.handleClientMessage(m));
+  return { client, proxy, mappings, finished: () => finished };
+}
+
+describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function () {
+  this.timeout(240_000);
+  let conn: NodeConnection;
+  let workspace: string;
+
+  before(() => {
+    conn = connect(sharedNode());
+    workspace = workspaceCopy();
+  });
+  after(() => {
+    conn?.disconnect();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('builds locally, uploads, stops in syncLoop and syncLoopIteration with mapped sources, and restores the node', async function () {
+    const node = sharedNode();
+    const before = await kubeletState(node);
+    assert.strictEqual(before.active, 'active');
+    const hooks = testHooks();
+    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, breakAt: ['syncLoop'] }), workspace, hooks);
+    const { client, proxy, finished } = await attach(conn, target, workspace);
+    try {
+      await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+      await client.request('launch', { host: node.sshHosts.root });
+      await client.waitEvent('initialized');
+      const fbp = await client.request<DebugProtocol.SetFunctionBreakpointsResponse>('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoop') }] });
+      assert.ok(fbp.body.breakpoints[0].verified, JSON.stringify(fbp.body));
+      // A source breakpoint on the first statement of syncLoopIteration, by its workspace path.
+      const localFile = path.join(workspace, 'pkg', 'kubelet', 'kubelet.go');
+      const lines = readFileSync(localFile, 'utf8').split('\n');
+      const funcLine = lines.findIndex((l) => /^func \(kl \*Kubelet\) syncLoopIteration\(/.test(l)) + 1;
+      assert.ok(funcLine > 0, 'the sample has syncLoopIteration');
+      const bp = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', { source: { path: localFile }, breakpoints: [{ line: funcLine + 1 }] });
+      assert.ok(bp.body.breakpoints[0].verified, `source breakpoint verified: ${JSON.stringify(bp.body)}`);
+      await client.request('configurationDone');
+
+      const stop1 = await client.waitEvent<DebugProtocol.StoppedEvent>('stopped', 60_000);
+      const st1 = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stop1.body.threadId, startFrame: 0, levels: 5 });
+      const top = st1.body.stackFrames[0];
+      assert.match(top.name, /syncLoop$/);
+      assert.strictEqual(top.source?.path, localFile, 'the frame maps to the workspace file');
+      const scopes = await client.request<DebugProtocol.ScopesResponse>('scopes', { frameId: top.id });
+      const vars = await client.request<DebugProtocol.VariablesResponse>('variables', { variablesReference: scopes.body.scopes[0].variablesReference });
+      assert.ok(vars.body.variables.some((v) => v.name === 'kl'), `locals readable: ${vars.body.variables.map((v) => v.name).join(',')}`);
+
+      await client.request('continue', { threadId: stop1.body.threadId });
+      const stop2 = await client.waitEvent<DebugProtocol.StoppedEvent>('stopped', 60_000);
+      const st2 = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stop2.body.threadId, startFrame: 0, levels: 1 });
+      assert.match(st2.body.stackFrames[0].name, /syncLoopIteration$/);
+      assert.strictEqual(st2.body.stackFrames[0].source?.path, localFile);
+
+      await client.request('disconnect', { restart: false });
+      assert.deepStrictEqual(finished(), { restored: true, message: finished()!.message }, finished()?.message);
+      await expectNodeRestored(node, before);
+    } catch (err) {
+      console.log(client.transcript.join('\n'));
+      await proxy.dispose();
+      throw err;
+    }
+  });
+});

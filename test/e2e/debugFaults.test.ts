@@ -1,0 +1,128 @@
+// Every way "Debug kubelet on node" can fail or be cut short, against the real test node: errors
+// before the kubelet is touched leave it running as it was; after, the node is always restored.
+import * as assert from 'assert';
+import { rmSync } from 'fs';
+import { ErrorCode, UserError } from '../../src/common/errors';
+import { launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
+import type { NodeConnection } from '../../src/ssh/nodeConnection';
+import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
+import { connect } from '../support/nodeClient';
+import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
+import { sharedNode } from './hooks';
+
+async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<UserError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof UserError, `expected ${code}, got ${(err as Error).stack}`);
+    assert.strictEqual(err.code, code, err.message);
+    return err;
+  }
+  assert.fail(`expected ${code}, but the launch succeeded`);
+}
+
+describe('Debug kubelet on node: faults', function () {
+  this.timeout(240_000);
+  let conn: NodeConnection;
+  let workspace: string;
+
+  before(() => {
+    conn = connect(sharedNode());
+    workspace = workspaceCopy();
+  });
+  after(() => {
+    conn?.disconnect();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  /** Runs a launch that must fail before anything on the node changed. */
+  async function failsUntouched(raw: Record<string, unknown>, code: ErrorCode, hooks = testHooks()): Promise<UserError> {
+    const node = sharedNode();
+    const before = await kubeletState(node);
+    const err = await expectCode(launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, ...raw }), workspace, hooks), code);
+    assert.deepStrictEqual(await kubeletState(node), before, 'the kubelet was not touched');
+    await expectNodeRestored(node, before, 1000);
+    return err;
+  }
+
+  it('catches a build failure before the kubelet is stopped', async () => {
+    const err = await failsUntouched({ build: { where: 'local', command: 'make WHAT=cmd/kubelet GOFLAGS=-this-flag-does-not-exist' } }, ErrorCode.BuildFailed);
+    assert.match(err.message, /build failed/);
+  });
+
+  it('catches a build failure on the node, too', async () => {
+    const hooks = testHooks();
+    const err = await failsUntouched({ build: { where: 'node', sourceDir: '/root/src/k8s.io/kubernetes', command: 'make WHAT=cmd/no-such-command' } }, ErrorCode.BuildFailed, hooks);
+    assert.match(err.message, /was not touched/);
+  });
+
+  it('says which Delve to install when the node has none', async () => {
+    const err = await failsUntouched({ dlvPath: '/opt/no-such/dlv' }, ErrorCode.DelveMissing);
+    assert.match(err.message, /Install a Delve/);
+  });
+
+  it('catches a Delve too old for the binary\'s Go before the kubelet is stopped', async () => {
+    const node = sharedNode();
+    await node.ssh(`printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.17.1"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`);
+    try {
+      const err = await failsUntouched({ dlvPath: '/usr/local/bin/old-dlv' }, ErrorCode.DelveTooOld);
+      assert.match(err.message, /Delve 1\.17\.1 on the node debugs binaries built by Go 1\.15 to 1\.17, but this kubelet was built by go1\.\d+/);
+    } finally {
+      await node.ssh('rm -f /usr/local/bin/old-dlv');
+    }
+  });
+
+  it('stops on a full disk before sending, leaving nothing behind', async () => {
+    const node = sharedNode();
+    await node.ssh('mkdir -p /mnt/tiny && mount -t tmpfs -o size=2m tmpfs /mnt/tiny');
+    try {
+      const err = await failsUntouched({ build: { where: 'local' }, remoteBinary: '/mnt/tiny/kubelet' }, ErrorCode.NodeDiskFull);
+      assert.match(err.message, /MiB free/);
+      assert.strictEqual((await node.ssh('ls -A /mnt/tiny')).stdout.trim(), '', 'no partial upload left');
+    } finally {
+      await node.ssh('umount /mnt/tiny; rmdir /mnt/tiny');
+    }
+  });
+
+  it('warns about version skew and stops when the user declines', async () => {
+    const hooks = testHooks({ acceptSkew: false });
+    await failsUntouched({ build: { where: 'local', command: 'make WHAT=cmd/kubelet DBG=1 KUBE_GIT_VERSION=v1.31.0' } }, ErrorCode.VersionSkewDeclined, hooks);
+    assert.strictEqual(hooks.skewQuestions.length, 1);
+    assert.match(hooks.skewQuestions[0], /v1\.30\.\d+.*v1\.31\.0.*1\.31/);
+  });
+
+  it('refuses a second session on the same node, naming the holder', async () => {
+    const node = sharedNode();
+    const first = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks());
+    const other = connect(node, 'sudo');
+    try {
+      const err = await expectCode(launchKubeletUnderDelve(other, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), workspace, testHooks()), ErrorCode.SessionHeld);
+      assert.match(err.message, /already being debugged by .*@.*\(VS Code, pid \d+\), since/);
+    } finally {
+      other.disconnect();
+      const report = await first.restore();
+      assert.deepStrictEqual(report.leftovers, []);
+    }
+    await expectNodeRestored(node);
+  });
+
+  it('restores the node when Delve is killed', async () => {
+    const node = sharedNode();
+    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 60 }));
+    assert.strictEqual((await node.ssh('pgrep -x dlv >/dev/null && echo running')).stdout.trim(), 'running');
+    await node.ssh('pkill -KILL -x dlv');
+    // Nobody calls restore: the safeguard on the node sees the unit die and puts it back.
+    await expectNodeRestored(node, undefined, 30_000);
+    void target;
+  });
+
+  it('restores the node when VS Code goes away (the lease is not renewed)', async () => {
+    const node = sharedNode();
+    const own = connect(node);
+    await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
+    assert.strictEqual((await kubeletState(node)).exe.endsWith('/dlv'), true, 'the unit runs Delve now');
+    // As if VS Code were killed: the connection drops and nothing renews the lease.
+    own.disconnect();
+    await expectNodeRestored(node, undefined, 30_000);
+  });
+});

@@ -1,0 +1,67 @@
+// Builds the extension's own SSH stack (resolver, connection, prompts) against a test node's SSH
+// config, so end-to-end tests exercise exactly the code the extension runs.
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import type { Logger } from '../../src/common/logger';
+import type { ConnectPrompts } from '../../src/ssh/connect';
+import { ConnectionManager, NodeConnection } from '../../src/ssh/nodeConnection';
+import { SshConfigResolver } from '../../src/ssh/sshConfig';
+import type { TestNode } from '../node/testNode';
+
+export interface RecordingPrompts extends ConnectPrompts {
+  calls: { kind: string; detail: string }[];
+}
+
+/** Prompts that answer as told and record what was asked. */
+export function recordingPrompts(answers: { trust?: boolean; passphrase?: string; password?: string } = {}): RecordingPrompts {
+  const calls: { kind: string; detail: string }[] = [];
+  return {
+    calls,
+    async trustHostKey(r) {
+      calls.push({ kind: 'trust', detail: `${r.host}:${r.port} ${r.keyType} ${r.fingerprint}` });
+      return answers.trust ?? false;
+    },
+    async passphrase(file) {
+      calls.push({ kind: 'passphrase', detail: file });
+      return answers.passphrase;
+    },
+    async password(user, host) {
+      calls.push({ kind: 'password', detail: `${user}@${host}` });
+      return answers.password;
+    },
+  };
+}
+
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const add = (level: string) => (m: string) => lines.push(`${level} ${m}`);
+  return { lines, trace: add('trace'), debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
+}
+
+export function managerFor(configFile: string, prompts: ConnectPrompts = recordingPrompts()): ConnectionManager {
+  const log = memoryLogger();
+  const resolver = new SshConfigResolver({ userConfigFile: configFile, systemConfigFile: '/nonexistent', env: {} });
+  return new ConnectionManager(resolver, { prompts, log, defaultTimeoutSeconds: 10 }, log);
+}
+
+export function connect(node: TestNode, who: 'root' | 'sudo' | 'needsPassword' = 'root', prompts?: ConnectPrompts): NodeConnection {
+  return managerFor(node.sshConfigPath, prompts).get(node.sshHosts[who]);
+}
+
+/** A private SSH config for one test: the node's address and key, with the given extra lines. */
+export function customConfig(node: TestNode, alias: string, lines: string[], user = 'root'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'krd-cfg-'));
+  const file = path.join(dir, 'config');
+  writeFileSync(file, [
+    `Host ${alias}`,
+    `  HostName ${node.address}`,
+    `  Port ${node.port}`,
+    `  User ${user}`,
+    `  IdentityFile ${node.keyPath}`,
+    '  IdentitiesOnly yes',
+    ...lines.map((l) => `  ${l}`),
+    '',
+  ].join('\n'));
+  return file;
+}
