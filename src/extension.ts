@@ -6,12 +6,18 @@ import { registerKubeletDebugger } from './debug/registerDebugger';
 import { createServices } from './services';
 import { registerNodeFileSystem } from './views/nodeFileSystem';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: the Nodes tree's data, for tests and for other extensions. */
+export interface KubeletExtensionApi {
+  nodesTree: vscode.TreeDataProvider<unknown>;
+}
+
+export function activate(context: vscode.ExtensionContext): KubeletExtensionApi {
   const services = createServices(context);
   registerNodeFileSystem(context, services.connections);
   registerNodeCommands(context, services);
   registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
+  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown> };
 }
 
 export function deactivate(): void {

@@ -11,6 +11,7 @@ import { derivePathMappings, findAnchor } from '../../src/debug/pathMapping';
 import { functionForStage } from '../../src/debug/startupStages';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { DapTestClient } from '../support/dapClient';
+import { firstStatementOf } from '../support/goSource';
 import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
 import { connect, memoryLogger } from '../support/nodeClient';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
@@ -68,9 +69,8 @@ describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function (
       // A source breakpoint on the first statement of syncLoopIteration, by its workspace path.
       const localFile = path.join(workspace, 'pkg', 'kubelet', 'kubelet.go');
       const lines = readFileSync(localFile, 'utf8').split('\n');
-      const funcLine = lines.findIndex((l) => /^func \(kl \*Kubelet\) syncLoopIteration\(/.test(l)) + 1;
-      assert.ok(funcLine > 0, 'the sample has syncLoopIteration');
-      const bp = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', { source: { path: localFile }, breakpoints: [{ line: funcLine + 1 }] });
+      const bpLine = firstStatementOf(lines, /^func \(kl \*Kubelet\) syncLoopIteration\(/);
+      const bp = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', { source: { path: localFile }, breakpoints: [{ line: bpLine }] });
       assert.ok(bp.body.breakpoints[0].verified, `source breakpoint verified: ${JSON.stringify(bp.body)}`);
       await client.request('configurationDone');
 

@@ -160,10 +160,10 @@ describe('SSH layer against a real node', () => {
     const states: string[] = [];
     conn.on('state', (s) => states.push(s.kind));
     try {
-      const pid = (await conn.exec(['/bin/sh', '-c', 'echo $PPID'])).stdout.trim();
-      // Kill this connection's sshd on the node, as a network cut or a node-side kill would.
-      const sshdPid = (await node.ssh(`ps -o ppid= -p ${pid}`)).stdout.trim();
-      await node.ssh(`kill -9 ${sshdPid}`);
+      await conn.exec(['true']);
+      // Kill this connection's own sshd on the node, as a network cut or a node-side kill would.
+      const killOwnSshd = 'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p';
+      await conn.exec(['/bin/sh', '-c', killOwnSshd]).catch(() => undefined);
       const deadline = Date.now() + 15_000;
       while (!states.includes('lost') && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));

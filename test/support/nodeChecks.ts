@@ -25,7 +25,7 @@ export async function expectNodeRestored(node: TestNode, before?: KubeletState, 
       'ls -d /run/kubelet-remote-debug/kubelet.service 2>/dev/null',
       'systemctl list-units --all --plain --no-legend "krd-guard-*" 2>/dev/null',
       'pgrep -x dlv',
-      'ss -Htln | grep -v ":22 " || true',
+      'ss -Htlnp | grep \'"dlv"\' || true',
     ].join('; '))).stdout.trim();
     last = `kubelet ${JSON.stringify(state)}; leftovers: ${leftovers || 'none'}`;
     if (state.active === 'active' && state.exe === '/usr/bin/kubelet' && leftovers === '') {

@@ -53,14 +53,15 @@ export function connect(node: TestNode, who: 'root' | 'sudo' | 'needsPassword' =
 export function customConfig(node: TestNode, alias: string, lines: string[], user = 'root'): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'krd-cfg-'));
   const file = path.join(dir, 'config');
+  // The extra lines go first: in an SSH config the first value wins.
   writeFileSync(file, [
     `Host ${alias}`,
+    ...lines.map((l) => `  ${l}`),
     `  HostName ${node.address}`,
     `  Port ${node.port}`,
     `  User ${user}`,
     `  IdentityFile ${node.keyPath}`,
     '  IdentitiesOnly yes',
-    ...lines.map((l) => `  ${l}`),
     '',
   ].join('\n'));
   return file;

@@ -46,7 +46,7 @@ describe('systemd-unit grammar', () => {
   });
 
   it("colours kubeadm's real 10-kubeadm.conf", () => {
-    const lines = tokenize(grammar, readFileSync(path.join(root, 'test', 'fixtures', 'units', '10-kubeadm.conf'), 'utf8'));
+    const lines = tokenize(grammar, readFileSync(path.join(root, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'), 'utf8'));
     assert.ok(lines[0][0].scopes.includes('comment.line.number-sign.systemd'));
     assert.ok(scopeOf(lines, 1, 'Service').includes('entity.name.section.systemd'));
     assert.ok(scopeOf(lines, 2, 'Environment').includes('keyword.other.directive.systemd'));

@@ -6,7 +6,7 @@ import { buildDebugDropIn } from '../../src/debug/debugDropIn';
 import { effectiveList, effectiveValue, mergeUnitFiles, parseUnitFile, quoteUnitWord, splitExecLine, UnitFileSyntaxError } from '../../src/systemd/unitFile';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const KUBEADM = readFileSync(path.join(root, 'test', 'fixtures', 'units', '10-kubeadm.conf'), 'utf8');
+const KUBEADM = readFileSync(path.join(root, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'), 'utf8');
 const BASE = ['[Unit]', 'Description=kubelet', '[Service]', 'ExecStart=/usr/bin/kubelet', 'Restart=always', 'RestartSec=10', ''].join('\n');
 
 describe('unit files', () => {

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Boots one test node with systemd-nspawn from the cached rootfs, and returns once SSH answers and the
+# kubelet is active. Builds the rootfs first if needed. A node that fails half-way is stopped again.
+# Usage: boot-node.sh NAME INDEX STATE_DIR
+#   NAME       machine name: lower-case letters, digits, '-', at most 12 characters (host veth ve-NAME <= 15)
+#   INDEX      1..250; host side 10.213.INDEX.1/30, node 10.213.INDEX.2/30
+#   STATE_DIR  absolute path; receives node.json, ssh_config, known_hosts, id_ed25519, console.log
+set -euo pipefail
+
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+log_prefix=boot-node
+source "$here/lib.sh"
+
+(($# == 3)) || die "usage: boot-node.sh NAME INDEX STATE_DIR"
+name=$1 index=$2 state=$3
+[[ $name =~ ^[a-z][a-z0-9-]{0,11}$ ]] || die "NAME must match [a-z][a-z0-9-]{0,11}: '$name'"
+[[ $index =~ ^[0-9]+$ ]] && ((index >= 1 && index <= 250)) || die "INDEX must be 1..250: '$index'"
+# ':' would split --bind-ro=, blanks would split ssh_config values.
+[[ $state == /* && $state != *[:[:space:]\"\\]* ]] || die "STATE_DIR must be an absolute path without ':', blanks, quotes: '$state'"
+log_prefix=$name
+address=10.213.$index.2
+host_address=10.213.$index.1
+
+t_start=$EPOCHREALTIME
+node_dir=$("$here/build-rootfs.sh")
+cache=$(dirname "$node_dir")
+
+mkdir -p "$state"
+if [[ -f $state/nspawn.pid ]] && is_node_nspawn "$(<"$state/nspawn.pid")" "$name"; then
+  die "$name is already running from $state; stop it with: $here/stop-node.sh $state"
+fi
+machine_running "$name" && die "a machine named $name is already running (not from $state)"
+[[ $(ip -4 -o addr show) != *" 10.213.$index."* ]] || die "10.213.$index.0/30 is already in use on this host; pick another INDEX"
+
+ok=
+on_exit() {
+  [[ -n $ok ]] && return
+  log "boot failed; stopping what was started"
+  "$here/stop-node.sh" "$state" || true
+  [[ -n ${marker:-} ]] && rm -f "$marker" # still names this script's PID if nspawn never started
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- State files. The key is copied so the state directory is self-contained.
+rm -f "$state/nspawn.pid" "$state/host-iface" "$state/node.json"
+echo "$name" >"$state/name"
+install -m 0600 "$node_dir/client/id_ed25519" "$state/id_ed25519"
+install -m 0644 "$node_dir/client/id_ed25519.pub" "$state/id_ed25519.pub"
+install -m 0600 "$node_dir/client/needpw.password" "$state/needpw.password"
+host_key=$(<"$node_dir/host_ed25519.pub")
+echo "$address ${host_key% *}" >"$state/known_hosts" # address, key type and key; no comment
+{
+  for entry in "$name root" "$name-sudo kubeadmin" "$name-needpw needpw"; do
+    read -r host user <<<"$entry"
+    cat <<EOF
+Host $host
+  HostName $address
+  Port 22
+  User $user
+  IdentityFile $state/id_ed25519
+  IdentitiesOnly yes
+  UserKnownHostsFile $state/known_hosts
+  StrictHostKeyChecking yes
+
+EOF
+  done
+} >"$state/ssh_config"
+# Every node boots the same read-only rootfs, so its address comes from this file, bind-mounted over
+# /etc/systemd/network/; it sorts before the stock 80-container-host0.network (DHCP), and networkd
+# uses the first file that matches.
+cat >"$state/host0.network" <<EOF
+[Match]
+Name=host0
+
+[Network]
+Address=$address/30
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+EOF
+
+# --- Mark the rootfs as in use before nspawn starts, under the cache lock, so a concurrent build of a
+# newer rootfs never prunes it from under this node.
+exec 8>"$cache/.rootfs.lock"
+flock -s 8
+[[ -d $node_dir ]] || die "$node_dir was pruned by a concurrent build; run again"
+marker=$cache/in-use/$name
+mkdir -p "$cache/in-use"
+echo "$$ $node_dir" >"$marker"
+echo "$marker" >"$state/in-use-marker"
+exec 8>&-
+
+# --- Boot.
+t_boot=$EPOCHREALTIME
+setsid systemd-nspawn -D "$node_dir/rootfs" --boot --machine="$name" --register=no --keep-unit \
+  --network-veth --volatile=overlay --console=passive --link-journal=no --resolv-conf=off \
+  --bind-ro="$state/host0.network:/etc/systemd/network/10-krd-host0.network" \
+  </dev/null >"$state/console.log" 2>&1 &
+nspawn=$!
+echo "$nspawn" >"$state/nspawn.pid"
+echo "$nspawn $node_dir" >"$marker"
+
+fail() { die "$*$(printf '\nlast lines of %s:\n' "$state/console.log"; tail -n 20 "$state/console.log")"; }
+
+# The host side of the veth is ve-NAME, but find it through the container's host0 peer index rather
+# than by name, so nspawn's naming rules never matter.
+host_if=
+deadline=$((SECONDS + 10))
+while [[ -z $host_if ]]; do
+  kill -0 "$nspawn" 2>/dev/null || fail "systemd-nspawn exited during start-up"
+  ((SECONDS < deadline)) || fail "no veth for $name after 10 s"
+  if pid1=$(container_pid1 "$nspawn") &&
+    peer=$(nsenter -t "$pid1" -n ip -o link show host0 2>/dev/null | sed -n 's/^[0-9]*: host0@if\([0-9]*\):.*/\1/p') &&
+    [[ -n $peer ]]; then
+    host_if=$(ip -o link show | awk -F': ' -v i="$peer" '$1 == i { sub(/@.*/, "", $2); print $2 }')
+  fi
+  [[ -n $host_if ]] || sleep 0.05
+done
+echo "$host_if" >"$state/host-iface"
+ip addr add "$host_address/30" dev "$host_if"
+ip link set "$host_if" up
+
+ssh_node() { ssh -F "$state/ssh_config" -o BatchMode=yes -o ConnectTimeout=2 "$@"; }
+deadline=$((SECONDS + 30))
+until ssh_node "$name" true 2>"$state/ssh-wait.log"; do
+  kill -0 "$nspawn" 2>/dev/null || fail "systemd-nspawn exited during boot"
+  ((SECONDS < deadline)) || fail "sshd on $address did not answer within 30 s: $(tail -n 1 "$state/ssh-wait.log")"
+  sleep 0.1
+done
+t_ssh=$(elapsed "$t_boot")
+
+system_state=$(ssh_node "$name" 'timeout 30 systemctl is-system-running --wait' || true)
+case $system_state in
+  running) ;;
+  degraded) log "warning: the node is degraded; failed units: $(ssh_node "$name" 'systemctl --failed --no-legend --plain' | awk '{ printf "%s ", $1 }')" ;;
+  *) fail "the node did not finish booting: systemctl is-system-running says '$system_state'" ;;
+esac
+ssh_node "$name" 'systemctl is-active --quiet kubelet' ||
+  fail "the kubelet is not active: $(ssh_node "$name" 'systemctl status --no-pager -n 10 kubelet' || true)"
+
+json() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+cat >"$state/node.json" <<EOF
+{
+  "name": $(json "$name"),
+  "index": $index,
+  "address": $(json "$address"),
+  "hostAddress": $(json "$host_address"),
+  "port": 22,
+  "hostKeyPublic": $(json "$host_key"),
+  "keyPath": $(json "$state/id_ed25519"),
+  "knownHostsPath": $(json "$state/known_hosts"),
+  "sshConfigPath": $(json "$state/ssh_config"),
+  "sshHosts": { "root": $(json "$name"), "sudo": $(json "$name-sudo"), "needsPassword": $(json "$name-needpw") },
+  "users": { "root": "root", "sudo": "kubeadmin", "needsPassword": "needpw" },
+  "needsPasswordPasswordPath": $(json "$state/needpw.password"),
+  "nspawnPid": $nspawn,
+  "hostInterface": $(json "$host_if"),
+  "rootfs": $(json "$node_dir/rootfs"),
+  "log": $(json "$state/console.log")
+}
+EOF
+ok=1
+log "up at $address: ssh after $t_ssh, ready after $(elapsed "$t_boot") ($(elapsed "$t_start") in all); ssh -F $state/ssh_config $name"
