@@ -13,7 +13,7 @@ const reporter = path.join(root, 'test', 'support', 'summaryReporter.cjs');
 const phases = {
   unit: [mocha, '--reporter', reporter, '--timeout', '20000', 'out/test/unit/**/*.test.js'],
   e2e: [mocha, '--reporter', reporter, '--timeout', '180000', '--require', 'out/test/e2e/hooks.js', 'out/test/e2e/**/*.test.js'],
-  integration: [process.execPath, 'test/vscode/runIntegration.mjs'],
+  integration: [process.execPath, 'test/integration/runWithNode.mjs'],
 };
 
 const wanted = process.argv.slice(2);

@@ -29,7 +29,8 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
   });
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider('kubelet', provider),
-    vscode.debug.registerDebugConfigurationProvider('kubelet', provider, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    // A separate object: VS Code runs the resolve hooks of every registration, and they must run once.
+    vscode.debug.registerDebugConfigurationProvider('kubelet', { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory('kubelet', {
       createDebugAdapterDescriptor: (session) => createAdapter(session, prepared.claim(session.configuration.__krdTarget), services),
     }),
@@ -47,43 +48,46 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
   const log = services.logs.debug;
   const node = services.connections.get(config.host);
   const settings = vscode.workspace.getConfiguration('kubelet');
-  for (;;) {
-    try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Debug kubelet on ${config.host}`, cancellable: true },
-        async (progress, token) => {
-          const abort = new AbortController();
-          const sub = token.onCancellationRequested(() => abort.abort());
-          try {
-            const target = await launchKubeletUnderDelve(node, config, folder?.uri.fsPath, {
-              log: asLogger(log),
-              signal: abort.signal,
-              graceSeconds: settings.get<number>('debug.safeguardGraceSeconds', 20),
-              progress: (step) => {
-                log.info(step);
-                progress.report({ message: step });
-              },
-              uploadProgress: (p) => progress.report({ message: `Uploading ${(p.transferred / 1e6).toFixed(0)} of ${(p.total / 1e6).toFixed(0)} MB (${(p.bytesPerSecond / 1e6).toFixed(0)} MB/s)` }),
-              runLocalBuild: (command, cwd) => runBuildTask(command, cwd, abort.signal),
-              buildOutput: (chunk) => log.info(chunk.trimEnd()),
-              confirmVersionSkew: (message) => confirmSkew(config.host, message),
-            });
-            log.info(`Ready on ${config.host}: ${Object.entries(target.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}.`);
-            return target;
-          } finally {
-            sub.dispose();
-          }
-        },
-      );
-    } catch (err) {
-      if (isCancelled(err)) {
-        log.info('Debugging was cancelled; the kubelet was left as it was.');
-        return undefined;
-      }
-      if (!(await showError(err, log))) {
-        return undefined;
-      }
+  try {
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Debug kubelet on ${config.host}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          const target = await launchKubeletUnderDelve(node, config, folder?.uri.fsPath, {
+            log: asLogger(log),
+            signal: abort.signal,
+            graceSeconds: settings.get<number>('debug.safeguardGraceSeconds', 20),
+            progress: (step) => {
+              log.info(step);
+              progress.report({ message: step });
+            },
+            uploadProgress: (p) => progress.report({ message: `Uploading ${(p.transferred / 1e6).toFixed(0)} of ${(p.total / 1e6).toFixed(0)} MB (${(p.bytesPerSecond / 1e6).toFixed(0)} MB/s)` }),
+            runLocalBuild: (command, cwd) => runBuildTask(command, cwd, abort.signal),
+            buildOutput: (chunk) => log.info(chunk.trimEnd()),
+            confirmVersionSkew: (message) => confirmSkew(config.host, message),
+          });
+          log.info(`Ready on ${config.host}: ${Object.entries(target.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}.`);
+          services.nodesTree.refresh(config.host);
+          return target;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
+  } catch (err) {
+    if (isCancelled(err)) {
+      log.info('Debugging was cancelled; the kubelet was left as it was.');
+      return undefined;
     }
+    // Not awaited: the debug start ends now, and Retry starts a fresh one.
+    void showError(err, log).then((retry) => {
+      if (retry) {
+        void vscode.debug.startDebugging(folder, config as unknown as vscode.DebugConfiguration);
+      }
+    });
+    return undefined;
   }
 }
 
@@ -137,7 +141,10 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       log: asLogger(log),
       toClient: (m) => emitter.fire(m as vscode.DebugProtocolMessage),
       onHaltChange: (halted) => halt.set(halted),
-      onFinished: () => disposables.forEach((d) => d.dispose()),
+      onFinished: () => {
+        disposables.forEach((d) => d.dispose());
+        services.nodesTree.refresh(config.host);
+      },
     });
     if (missing.length > 0) {
       proxy.debuggeeOutput(`This kubelet has no ${missing.join(', ')} (names change between versions); those stages are not armed.\n`);

@@ -1,0 +1,52 @@
+// Inside the extension host: the test node that runWithNode.mjs booted, and OpenSSH access to it for
+// checks that must not go through the code under test.
+import { execFile } from 'child_process';
+import { readFileSync } from 'fs';
+import * as vscode from 'vscode';
+
+export interface IntegrationNode {
+  alias: string;
+  address: string;
+  sshConfigPath: string;
+  sshHosts: { root: string };
+}
+
+export function testNode(): IntegrationNode {
+  const file = process.env.KRD_TEST_NODE_JSON;
+  if (!file) {
+    throw new Error('KRD_TEST_NODE_JSON is not set; run the suite through test/integration/runWithNode.mjs.');
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as IntegrationNode;
+}
+
+export function nodeSsh(command: string): Promise<string> {
+  const node = testNode();
+  return new Promise((resolve, reject) => {
+    execFile('ssh', ['-F', node.sshConfigPath, node.sshHosts.root, command], { timeout: 30_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${command}: ${stderr || err.message}`)) : resolve(stdout));
+  });
+}
+
+export const EXTENSION_ID = 'kubelet-remote-debug.kubelet-remote-debug';
+
+export async function extensionApi(): Promise<{ nodesTree: vscode.TreeDataProvider<unknown> }> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!ext) {
+    throw new Error(`${EXTENSION_ID} is not installed in this host.`);
+  }
+  return (await ext.activate()) as { nodesTree: vscode.TreeDataProvider<unknown> };
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
