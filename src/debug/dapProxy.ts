@@ -1,6 +1,7 @@
 // Sits between VS Code and Delve's DAP server on the node. It turns our "launch" into Delve's
 // remote "attach", and owns the end of the session: clear breakpoints, continue, disconnect without
 // killing, then restore the node, whatever way the session ends.
+import { OutputEvent, Response, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Duplex } from 'stream';
 import type { Logger } from '../common/logger';
@@ -78,7 +79,7 @@ export class KubeletDapProxy {
         break;
       case 'disconnect':
       case 'terminate':
-        void this.endSession(undefined, { viaDelve: true }).then(() => this.respond(request, true));
+        void this.endSession(undefined, { viaDelve: true }).then(() => this.o.toClient(new Response(request)));
         return;
     }
     this.bridge.send(request);
@@ -177,19 +178,15 @@ export class KubeletDapProxy {
           this.o.onFinished?.(outcome);
         }
         if (reason) {
-          this.o.toClient({ seq: 0, type: 'event', event: 'terminated' } as DebugProtocol.TerminatedEvent);
+          this.o.toClient(new TerminatedEvent());
         }
       })();
     }
     return this.ending;
   }
 
-  private respond(request: DebugProtocol.Request, success: boolean): void {
-    this.o.toClient({ seq: 0, type: 'response', request_seq: request.seq, command: request.command, success } as DebugProtocol.Response);
-  }
-
   private output(text: string, category: 'console' | 'important' | 'stdout' | 'stderr'): void {
-    this.o.toClient({ seq: 0, type: 'event', event: 'output', body: { category, output: text } } as DebugProtocol.OutputEvent);
+    this.o.toClient(new OutputEvent(text, category));
   }
 
   /** Debuggee output from the unit's journal, shown in the Debug Console. */
