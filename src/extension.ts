@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerDebugCommands } from './commands/debugCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
 import { registerKubeletDebugger } from './debug/registerDebugger';
+import { registerUnitLanguageFeatures } from './language/unitLanguageFeatures';
 import { createServices } from './services';
 import { registerNodeFileSystem } from './views/nodeFileSystem';
 
@@ -17,6 +18,7 @@ export function activate(context: vscode.ExtensionContext): KubeletExtensionApi 
   registerNodeCommands(context, services);
   registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
+  registerUnitLanguageFeatures(context);
   return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown> };
 }
 

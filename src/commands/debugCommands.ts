@@ -1,7 +1,8 @@
 // "Debug kubelet on node…", "Break at startup stage…" and "Restore kubelet on node".
 import * as vscode from 'vscode';
 import { restoreUnitOnNode } from '../debug/kubeletLauncher';
-import { STARTUP_STAGES } from '../debug/startupStages';
+import { functionsOfSession } from '../debug/registerDebugger';
+import { availableStages, STARTUP_STAGES } from '../debug/startupStages';
 import type { Services } from '../services';
 import { showError } from '../ui/showError';
 import { pickNode } from './pickNode';
@@ -29,10 +30,13 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
     }),
 
     vscode.commands.registerCommand('kubelet.breakAtStage', async () => {
-      const picks = STARTUP_STAGES.map((s, i) => ({ label: `${i + 1}. ${s.stage}`, description: s.func, func: s.func }));
+      // In a live session, offer only the stages this binary has: names move between versions.
+      const have = functionsOfSession(vscode.debug.activeDebugSession);
+      const stages = have ? availableStages(have) : STARTUP_STAGES;
+      const picks = stages.map((s) => ({ label: `${STARTUP_STAGES.indexOf(s) + 1}. ${s.stage}`, description: s.func, func: s.func }));
       const chosen = await vscode.window.showQuickPick(picks, {
-        title: 'Break at startup stage',
-        placeHolder: 'The kubelet runs these in this order; stages run once at start-up are hit on the next debug start',
+        title: have ? 'Break at startup stage (stages in this kubelet)' : 'Break at startup stage',
+        placeHolder: 'The kubelet runs these in this order; stages that run once at start-up are hit on the next debug start',
         canPickMany: true,
       });
       if (chosen && chosen.length > 0) {

@@ -30,6 +30,8 @@ export interface LaunchHooks {
   /** Asked when the debug binary's version differs in a way that restarts containers. */
   confirmVersionSkew(message: string): Promise<boolean>;
   graceSeconds: number;
+  /** A Delve binary on this machine to upload and use instead of the node's own. */
+  localDlvPath?: string;
 }
 
 export interface StepTimings {
@@ -82,7 +84,14 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
   await refuseIfHeld(node, paths);
   const status = await readUnitStatus(node, config.unit, hooks.signal);
   const execStart = await readEffectiveExecStart(node, status);
-  const [arch, delve] = await Promise.all([nodeArch(node), nodeDelve(node, config.dlvPath)]);
+  const arch = await nodeArch(node);
+  let dlvPath = config.dlvPath;
+  if (hooks.localDlvPath) {
+    hooks.progress('Uploading Delve');
+    dlvPath = path.posix.join(path.posix.dirname(config.remoteBinary), 'dlv');
+    await uploadBinary(node, hooks.localDlvPath, dlvPath, { signal: hooks.signal });
+  }
+  const delve = await nodeDelve(node, dlvPath);
   lap('checks');
   cancelled();
 
@@ -121,7 +130,7 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
   const info = await readBuildInfo(node, localBinary, nodeBuiltBinary);
   const compat = checkDelveSupportsGo(delve, info.goVersion);
   if (!compat.ok) {
-    throw new UserError(ErrorCode.DelveTooOld, `${compat.reason}. Install ${compat.suggestion} on ${node.spec} (go install github.com/go-delve/delve/cmd/dlv@latest, then set dlvPath), and try again; the kubelet was not touched.`, ['openSettings']);
+    throw new UserError(ErrorCode.DelveTooOld, `${compat.reason}. Install ${compat.suggestion} on ${node.spec} (go install github.com/go-delve/delve/cmd/dlv@latest, then set dlvPath), or set kubelet.debug.localDlvPath to upload one from here, and try again; the kubelet was not touched.`, ['openSettings']);
   }
   lap('checks');
 
@@ -251,7 +260,7 @@ async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<{ path:
   const version = parseDelveVersion(result.stdout);
   const found = /^PATH=(.+)$/m.exec(result.stdout)?.[1];
   if (result.code !== 0 || !version || !found) {
-    throw new UserError(ErrorCode.DelveMissing, `Delve (${dlvPath}) is not installed on ${node.spec}, or does not run. Install a Delve that supports the Go version of your kubelet build (apt install delve, or go install github.com/go-delve/delve/cmd/dlv@latest) and set dlvPath if it is not on root's PATH; the kubelet was not touched.`, ['openSettings'], result.stderr);
+    throw new UserError(ErrorCode.DelveMissing, `Delve (${dlvPath}) is not installed on ${node.spec}, or does not run. Install a Delve that supports the Go version of your kubelet build (apt install delve, or go install github.com/go-delve/delve/cmd/dlv@latest) and set dlvPath if it is not on root's PATH, or set kubelet.debug.localDlvPath to upload one from here; the kubelet was not touched.`, ['openSettings'], result.stderr);
   }
   return { path: found, ...version };
 }

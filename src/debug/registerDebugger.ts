@@ -14,14 +14,24 @@ import { DelveRpc } from './delveRpc';
 import { DebugTarget, launchKubeletUnderDelve } from './kubeletLauncher';
 import type { KubeletLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
+import { watchForLeftoverSessions } from './leftoverSessionWatcher';
 import { derivePathMappings, findAnchor } from './pathMapping';
 import { PreparedTargets } from './preparedTargets';
 import { functionForStage } from './startupStages';
 
 const LEASE_RENEW_MS = 5000;
 
+/** Live kubelet sessions of this window: host → the kubelet functions its binary has. */
+const liveSessions = new Map<string, { host: string; functions: string[] }>();
+
+/** The functions of the binary being debugged in `session`, when it is one of ours. */
+export function functionsOfSession(session: vscode.DebugSession | undefined): string[] | undefined {
+  return session ? liveSessions.get(session.id)?.functions : undefined;
+}
+
 export function registerKubeletDebugger(context: vscode.ExtensionContext, services: Services): void {
   const log = services.logs.debug;
+  watchForLeftoverSessions(context, services, () => new Set([...liveSessions.values()].map((s) => s.host)));
   const prepared = new PreparedTargets(asLogger(log));
   const provider = new KubeletConfigurationProvider(services.knownNodes, async (config, folder) => {
     const target = await prepareTarget(config, folder, services);
@@ -59,6 +69,7 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
             log: asLogger(log),
             signal: abort.signal,
             graceSeconds: settings.get<number>('debug.safeguardGraceSeconds', 20),
+            localDlvPath: settings.get<string>('debug.localDlvPath') || undefined,
             progress: (step) => {
               log.info(step);
               progress.report({ message: step });
@@ -142,6 +153,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       toClient: (m) => emitter.fire(m as vscode.DebugProtocolMessage),
       onHaltChange: (halted) => halt.set(halted),
       onFinished: () => {
+        liveSessions.delete(session.id);
         disposables.forEach((d) => d.dispose());
         services.nodesTree.refresh(config.host);
       },
@@ -154,6 +166,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
     disposables.push({ dispose: () => clearInterval(lease) });
     disposables.push(followJournal(target, (text) => proxy.debuggeeOutput(text)));
 
+    liveSessions.set(session.id, { host: config.host, functions });
     const adapter: vscode.DebugAdapter = {
       onDidSendMessage: emitter.event,
       handleMessage: (m) => proxy.handleClientMessage(m as DebugProtocol.ProtocolMessage),

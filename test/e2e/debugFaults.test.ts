@@ -3,10 +3,17 @@
 import * as assert from 'assert';
 import { rmSync } from 'fs';
 import { ErrorCode, UserError } from '../../src/common/errors';
-import { launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
+import { execFileSync } from 'child_process';
+import { mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { KubeletDapProxy } from '../../src/debug/dapProxy';
+import { debugStateOf, launchKubeletUnderDelve, restoreUnitOnNode } from '../../src/debug/kubeletLauncher';
+import { functionForStage } from '../../src/debug/startupStages';
+import { DapTestClient } from '../support/dapClient';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
-import { connect } from '../support/nodeClient';
+import { connect, memoryLogger } from '../support/nodeClient';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
 import { sharedNode } from './hooks';
 
@@ -124,5 +131,69 @@ describe('Debug kubelet on node: faults', function () {
     // As if VS Code were killed: the connection drops and nothing renews the lease.
     own.disconnect();
     await expectNodeRestored(node, undefined, 30_000);
+  });
+
+  it('restores the node when the SSH connection is cut while the kubelet is halted at a breakpoint', async () => {
+    const node = sharedNode();
+    const own = connect(node);
+    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
+    let client: DapTestClient | undefined;
+    const proxy = new KubeletDapProxy({
+      stream: await own.forwardOut('127.0.0.1', target.port),
+      target,
+      substitutePath: [],
+      stopOnEntry: false,
+      log: memoryLogger(),
+      toClient: (m) => client!.receive(m),
+    });
+    client = new DapTestClient((m) => proxy.handleClientMessage(m));
+    await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    await client.request('launch', {});
+    await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoopIteration') }] });
+    await client.request('configurationDone');
+    await client.waitEvent('stopped', 60_000);
+    try {
+      // Delve's child is the debug kubelet; halted, its threads sit in tracing stop.
+      const state = await node.ssh('for p in $(pgrep -P $(pgrep -x dlv)); do grep State: /proc/$p/status; done');
+      assert.match(state.stdout, /t \(tracing stop\)/, `the kubelet is halted: ${state.stdout}`);
+      // Cut the network path: kill this connection's sshd on the node. The proxy sees the stream die and
+      // restores over a fresh connection; were that impossible, the node-side safeguard would.
+      const killOwnSshd = 'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p';
+      await own.exec(['/bin/sh', '-c', killOwnSshd]).catch(() => undefined);
+      await expectNodeRestored(node, undefined, 30_000);
+    } finally {
+      own.disconnect();
+      await restoreUnitOnNode(conn, 'kubelet.service');
+    }
+  });
+
+  it('uses a Delve uploaded from this machine when the node has none (kubelet.debug.localDlvPath)', async () => {
+    const node = sharedNode();
+    const dir = mkdtempSync(path.join(tmpdir(), 'krd-dlv-'));
+    const localDlv = path.join(dir, 'dlv');
+    execFileSync('scp', ['-q', '-F', node.sshConfigPath, `${node.sshHosts.root}:/usr/bin/dlv`, localDlv]);
+    const hooks = { ...testHooks(), localDlvPath: localDlv };
+    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, dlvPath: '/opt/no-such/dlv' }), workspace, hooks);
+    try {
+      assert.match((await kubeletState(node)).exe, /^\/var\/lib\/kubelet-debug\/dlv$/, 'the unit runs the uploaded Delve');
+    } finally {
+      assert.deepStrictEqual((await target.restore()).leftovers, []);
+      await node.ssh('rm -f /var/lib/kubelet-debug/dlv');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await expectNodeRestored(node);
+  });
+
+  it('finds a session left behind and restores it on request', async () => {
+    const node = sharedNode();
+    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 600 }));
+    assert.strictEqual(await debugStateOf(conn, 'kubelet.service'), 'held');
+    // As if the safeguard itself were gone (the window crashed and someone stopped the guard).
+    await node.ssh(`systemctl stop ${target.paths.guardUnit}`);
+    assert.strictEqual(await debugStateOf(conn, 'kubelet.service'), 'stale');
+    const report = await restoreUnitOnNode(conn, 'kubelet.service');
+    assert.deepStrictEqual([report.activeState, report.executable, report.leftovers], ['active', '/usr/bin/kubelet', []]);
+    assert.strictEqual(await debugStateOf(conn, 'kubelet.service'), 'free');
+    await expectNodeRestored(node);
   });
 });
