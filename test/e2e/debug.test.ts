@@ -4,40 +4,15 @@ import * as assert from 'assert';
 import { readFileSync, rmSync } from 'fs';
 import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { KubeletDapProxy } from '../../src/debug/dapProxy';
-import { DelveRpc } from '../../src/debug/delveRpc';
-import { DebugTarget, launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
-import { derivePathMappings, findAnchor } from '../../src/debug/pathMapping';
+import { launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
-import { DapTestClient } from '../support/dapClient';
+import { attachTestClient } from '../support/dapAttach';
 import { firstStatementOf } from '../support/goSource';
 import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
-import { connect, memoryLogger } from '../support/nodeClient';
+import { connect } from '../support/nodeClient';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
 import { sharedNode } from './hooks';
-
-async function attach(conn: NodeConnection, target: DebugTarget, workspace: string) {
-  const rpc = new DelveRpc(await conn.forwardOut('127.0.0.1', target.port));
-  const sources = await rpc.listSources('pkg/kubelet/kubelet\\.go$');
-  rpc.close();
-  const mappings = derivePathMappings([], workspace, findAnchor(sources));
-  let client: DapTestClient | undefined;
-  let finished: { restored: boolean; message: string } | undefined;
-  const proxy = new KubeletDapProxy({
-    stream: await conn.forwardOut('127.0.0.1', target.port),
-    target,
-    substitutePath: mappings,
-    stopOnEntry: false,
-    log: memoryLogger(),
-    toClient: (m) => client!.receive(m),
-    onFinished: (o) => {
-      finished = o;
-    },
-  });
-  client = new DapTestClient((m) => proxy.handleClientMessage(m));
-  return { client, proxy, mappings, finished: () => finished };
-}
 
 describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function () {
   this.timeout(240_000);
@@ -59,7 +34,7 @@ describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function (
     assert.strictEqual(before.active, 'active');
     const hooks = testHooks();
     const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, breakAt: ['syncLoop'] }), workspace, hooks);
-    const { client, proxy, finished } = await attach(conn, target, workspace);
+    const { client, proxy, finished } = await attachTestClient(conn, target, workspace);
     try {
       await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
       await client.request('launch', { host: node.sshHosts.root });

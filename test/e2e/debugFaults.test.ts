@@ -7,26 +7,15 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { KubeletDapProxy } from '../../src/debug/dapProxy';
 import { debugStateOf, launchKubeletUnderDelve, restoreUnitOnNode } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
-import { DapTestClient } from '../support/dapClient';
+import { attachTestClient } from '../support/dapAttach';
+import { expectUserError } from '../support/expectUserError';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
-import { connect, memoryLogger } from '../support/nodeClient';
+import { connect } from '../support/nodeClient';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
 import { sharedNode } from './hooks';
-
-async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<UserError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof UserError, `expected ${code}, got ${(err as Error).stack}`);
-    assert.strictEqual(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}, but the launch succeeded`);
-}
 
 describe('Debug kubelet on node: faults', function () {
   this.timeout(240_000);
@@ -46,7 +35,7 @@ describe('Debug kubelet on node: faults', function () {
   async function failsUntouched(raw: Record<string, unknown>, code: ErrorCode, hooks = testHooks()): Promise<UserError> {
     const node = sharedNode();
     const before = await kubeletState(node);
-    const err = await expectCode(launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, ...raw }), workspace, hooks), code);
+    const err = await expectUserError(launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, ...raw }), workspace, hooks), code);
     assert.deepStrictEqual(await kubeletState(node), before, 'the kubelet was not touched');
     await expectNodeRestored(node, before, 1000);
     return err;
@@ -103,7 +92,7 @@ describe('Debug kubelet on node: faults', function () {
     const first = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks());
     const other = connect(node, 'sudo');
     try {
-      const err = await expectCode(launchKubeletUnderDelve(other, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), workspace, testHooks()), ErrorCode.SessionHeld);
+      const err = await expectUserError(launchKubeletUnderDelve(other, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), workspace, testHooks()), ErrorCode.SessionHeld);
       assert.match(err.message, /already being debugged by .*@.*\(VS Code, pid \d+\), since/);
     } finally {
       other.disconnect();
@@ -137,16 +126,7 @@ describe('Debug kubelet on node: faults', function () {
     const node = sharedNode();
     const own = connect(node);
     const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
-    let client: DapTestClient | undefined;
-    const proxy = new KubeletDapProxy({
-      stream: await own.forwardOut('127.0.0.1', target.port),
-      target,
-      substitutePath: [],
-      stopOnEntry: false,
-      log: memoryLogger(),
-      toClient: (m) => client!.receive(m),
-    });
-    client = new DapTestClient((m) => proxy.handleClientMessage(m));
+    const { client } = await attachTestClient(own, target, workspace);
     await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
     await client.request('launch', {});
     await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoopIteration') }] });

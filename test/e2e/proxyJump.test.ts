@@ -6,21 +6,11 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFile
 import * as net from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { ErrorCode, UserError } from '../../src/common/errors';
+import { ErrorCode } from '../../src/common/errors';
 import { bootTestNode, TestNode } from '../node/testNode';
 import { managerFor, recordingPrompts } from '../support/nodeClient';
+import { expectUserError } from '../support/expectUserError';
 import { sharedNode } from './hooks';
-
-async function expectUserError(p: Promise<unknown>, code: ErrorCode): Promise<UserError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof UserError, `expected a UserError ${code}, got ${(err as Error).stack}`);
-    assert.strictEqual(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}, but it succeeded`);
-}
 
 /** The container's PID 1 (nspawn's child in another PID namespace), whose network namespace is the node's. */
 function nodeInitPid(node: TestNode): number {

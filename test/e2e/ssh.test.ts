@@ -5,22 +5,12 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { ErrorCode, UserError } from '../../src/common/errors';
+import { ErrorCode } from '../../src/common/errors';
 import { readKnownHosts, verifyHostKey } from '../../src/ssh/knownHosts';
 import { connect, customConfig, managerFor, recordingPrompts } from '../support/nodeClient';
 import { hostileWords } from '../support/hostileInput';
+import { expectUserError } from '../support/expectUserError';
 import { sharedNode } from './hooks';
-
-async function expectUserError(p: Promise<unknown>, code: ErrorCode): Promise<UserError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof UserError, `expected a UserError ${code}, got ${(err as Error).stack}`);
-    assert.strictEqual(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}, but it succeeded`);
-}
 
 describe('SSH layer against a real node', () => {
   it('logs in as root with the host key checked against known_hosts', async () => {

@@ -25,11 +25,15 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
     vscode.debug.addBreakpoints([sourceBp]);
 
     const stops: { threadId: number }[] = [];
+    let debuggeeOutput = '';
     const tracker = vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
       createDebugAdapterTracker: () => ({
-        onDidSendMessage: (m: { type: string; event?: string; body?: { threadId: number } }) => {
+        onDidSendMessage: (m: { type: string; event?: string; body?: { threadId: number; category?: string; output?: string } }) => {
           if (m.type === 'event' && m.event === 'stopped' && m.body) {
             stops.push(m.body);
+          }
+          if (m.type === 'event' && m.event === 'output' && m.body?.category === 'stdout') {
+            debuggeeOutput += m.body.output ?? '';
           }
         },
       }),
@@ -62,6 +66,9 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
       const st2 = await session.customRequest('stackTrace', { threadId: second.threadId, startFrame: 0, levels: 1 });
       assert.match(st2.stackFrames[0].name, /syncLoopIteration$/);
       assert.strictEqual(st2.stackFrames[0].line, bpLine);
+
+      // The debugged kubelet's own log (klog lines from the unit's journal) reaches the Debug Console.
+      await until('the kubelet\'s log in the Debug Console', () => (/^[IWE]\d{4} \d\d:\d\d:\d\d/m.test(debuggeeOutput) ? true : undefined), 30_000);
 
       await vscode.debug.stopDebugging(session);
       await ended;
