@@ -77,6 +77,13 @@ export class KubeletDapProxy {
       case 'setFunctionBreakpoints':
         this.hadFunctionBreakpoints = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints.length > 0;
         break;
+      case 'continue':
+      case 'next':
+      case 'stepIn':
+      case 'stepOut':
+        // Delve answers these without a "continued" event; the kubelet runs again from here.
+        this.o.onHaltChange?.(false);
+        break;
       case 'disconnect':
       case 'terminate':
         void this.endSession(undefined, { viaDelve: true }).then(() => this.o.toClient(new Response(request)));
