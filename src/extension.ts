@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerDebugCommands } from './commands/debugCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
+import { registerUnitCommands } from './commands/unitCommands';
 import { registerKubeletDebugger } from './debug/registerDebugger';
 import { registerUnitLanguageFeatures } from './language/unitLanguageFeatures';
 import { createServices } from './services';
@@ -14,8 +15,9 @@ export interface KubeletExtensionApi {
 
 export function activate(context: vscode.ExtensionContext): KubeletExtensionApi {
   const services = createServices(context);
-  registerNodeFileSystem(context, services.connections);
+  registerNodeFileSystem(context, services);
   registerNodeCommands(context, services);
+  registerUnitCommands(context, services);
   registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
   registerUnitLanguageFeatures(context);

@@ -20,6 +20,12 @@ export const enum ErrorCode {
   UnitQueryFailed = 'KRD1202',
   NodeFileNotFound = 'KRD1301',
   NodeFileAccess = 'KRD1302',
+  NodeFileExists = 'KRD1303',
+  NodeFileConflict = 'KRD1304',
+  NodeFileWriteFailed = 'KRD1305',
+  NodeFileIsDirectory = 'KRD1306',
+  UnitFileCheckFailed = 'KRD1203',
+  BadDropInName = 'KRD1204',
   NodeDiskFull = 'KRD1401',
   UploadFailed = 'KRD1402',
   UploadCorrupt = 'KRD1403',
@@ -85,6 +91,18 @@ export const errors = {
     new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
   nodeFileNotFound: (host: string, path: string) =>
     new UserError(ErrorCode.NodeFileNotFound, `${path} does not exist on ${host}.`),
+  nodeFileExists: (host: string, path: string) =>
+    new UserError(ErrorCode.NodeFileExists, `${path} already exists on ${host}. Pick another name, or open the existing file.`),
+  nodeFileIsDirectory: (host: string, path: string) =>
+    new UserError(ErrorCode.NodeFileIsDirectory, `${path} on ${host} is a directory, not a file.`),
+  nodeFileConflict: (host: string, path: string) =>
+    new UserError(ErrorCode.NodeFileConflict, `${path} changed on ${host} since you opened it, so it was not saved. Compare the two versions, or overwrite the node's.`),
+  nodeFileWriteFailed: (host: string, path: string, cause: string) =>
+    new UserError(ErrorCode.NodeFileWriteFailed, `Saving ${path} on ${host} failed: ${cause}. Your text is still in the editor; save again to retry.`, ['showLog']),
+  unitFileCheckFailed: (host: string, unit: string, problems: string) =>
+    new UserError(ErrorCode.UnitFileCheckFailed, `Saved on ${host}, but systemd rejects it, so ${unit} was not reloaded: ${problems}. Fix the file and save again.`, ['showLog']),
+  badDropInName: (name: string) =>
+    new UserError(ErrorCode.BadDropInName, `"${name}" is not a drop-in name. Use letters, digits, _ . @ - and end it with .conf, e.g. 20-extra-args.conf.`),
 };
 
 function lastLine(text: string): string {

@@ -1,10 +1,12 @@
 // The "Nodes" tree: each node, its unit's state, version, unit file, drop-ins in the order systemd
-// applies them, environment files and ExecStart. Unit data is cached per node and re-read only on
-// Refresh; the node's one shared connection is reused, never opened per refresh.
+// applies them, environment files, ExecStart, the client certificate's expiry and unit files changed
+// since the process started. Unit data is cached per node and re-read only on Refresh (and after an
+// action); the node's one shared connection is reused, never opened per refresh.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
+import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, StaleProcess } from '../systemd/unitHealth';
 import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import type { KnownNodes } from './knownNodes';
 import { nodeFileUri } from './nodeUri';
@@ -12,14 +14,18 @@ import { nodeFileUri } from './nodeUri';
 type NodeTreeItem =
   | { kind: 'node'; spec: string }
   | { kind: 'unit'; spec: string }
-  | { kind: 'file'; spec: string; path: string; role: string }
-  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string }
+  | { kind: 'file'; spec: string; path: string; role: string; contextValue: 'file.unit' | 'file.dropIn' | 'file.env' }
+  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string; warning?: boolean }
   | { kind: 'error'; spec: string; error: string };
 
 interface UnitSnapshot {
   status: UnitStatus;
   version: string;
+  certificateExpiry?: Date;
+  stale?: StaleProcess;
 }
+
+const CERT_WARNING_DAYS = 30;
 
 export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<NodeTreeItem | undefined>();
@@ -63,8 +69,14 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       snapshot = (async () => {
         const status = await readUnitStatus(node, this.unitName());
         const binary = status.execStart[0]?.path;
-        const version = binary ? await readBinaryVersion(node, binary).catch(() => '') : '';
-        return { status, version };
+        // Extras need root (PKI, /proc of a root process); without sudo they are simply not shown.
+        const [version, certificateExpiry, stale] = await Promise.all([
+          binary ? readBinaryVersion(node, binary).catch(() => '') : '',
+          // The client certificate is the kubelet's; another unit (containerd) has none to show.
+          status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
+          detectStaleProcess(node, status).catch(() => undefined),
+        ]);
+        return { status, version, certificateExpiry, stale };
       })();
       this.snapshots.set(spec, snapshot);
       // A failure is shown once and retried on the next expand or Refresh.
@@ -86,8 +98,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       }
     }
     if (element.kind === 'unit') {
-      const { status, version } = await this.snapshot(element.spec);
-      return unitChildren(element.spec, status, version);
+      return unitChildren(element.spec, await this.snapshot(element.spec));
     }
     return [];
   }
@@ -121,7 +132,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.description = `${element.role} · ${path.dirname(element.path)}`;
         item.tooltip = `${element.path} on ${element.spec}`;
         item.resourceUri = nodeFileUri(element.spec, element.path);
-        item.contextValue = 'file';
+        item.contextValue = element.contextValue;
         item.iconPath = new vscode.ThemeIcon(element.role.startsWith('environment file') ? 'symbol-variable' : 'file-code');
         item.command = { command: 'kubelet.openNodeFile', title: 'Open File', arguments: [item.resourceUri] };
         return item;
@@ -130,7 +141,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
         item.description = element.description;
         item.tooltip = element.tooltip ?? element.description;
-        item.iconPath = new vscode.ThemeIcon(element.icon);
+        item.iconPath = element.warning ? new vscode.ThemeIcon(element.icon, new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(element.icon);
         return item;
       }
       case 'error': {
@@ -149,17 +160,26 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   }
 }
 
-function unitChildren(spec: string, status: UnitStatus, version: string): NodeTreeItem[] {
+function unitChildren(spec: string, { status, version, certificateExpiry, stale }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
+  if (stale) {
+    items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
+  }
   if (version) {
     items.push({ kind: 'info', label: 'Version', description: version, icon: 'tag' });
   }
-  if (status.fragmentPath) {
-    items.push({ kind: 'file', spec, path: status.fragmentPath, role: 'unit file' });
+  if (certificateExpiry) {
+    const days = Math.floor((certificateExpiry.getTime() - now) / 86_400_000);
+    const soon = days < CERT_WARNING_DAYS;
+    items.push({ kind: 'info', label: 'Client certificate', description: `expires ${certificateExpiry.toISOString().slice(0, 10)}${soon ? ` (${days < 0 ? 'expired' : `in ${days} days`})` : ''}`,
+      tooltip: `${KUBELET_CLIENT_CERT}: notAfter ${certificateExpiry.toISOString()}`, icon: soon ? 'warning' : 'workspace-trusted', warning: soon });
   }
-  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: `drop-in ${i + 1}` }));
+  if (status.fragmentPath) {
+    items.push({ kind: 'file', spec, path: status.fragmentPath, role: 'unit file', contextValue: 'file.unit' });
+  }
+  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: `drop-in ${i + 1}`, contextValue: 'file.dropIn' }));
   for (const env of status.environmentFiles) {
-    items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file' });
+    items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file', contextValue: 'file.env' });
   }
   const exec = status.execStart[0];
   if (exec) {
