@@ -56,3 +56,17 @@ export async function detectStaleProcess(node: NodeConnection, status: UnitStatu
   }
   return reasons.length ? { reasons } : undefined;
 }
+
+/** The argv of a running process, from /proc (root's processes need sudo); undefined when not running. */
+export async function readProcessArgv(node: NodeConnection, pid: number): Promise<string[] | undefined> {
+  if (!pid) {
+    return undefined;
+  }
+  const r = await node.execAsRoot(['cat', '--', `/proc/${pid}/cmdline`]);
+  return r.code === 0 && r.stdout !== '' ? r.stdout.replace(/\0$/, '').split('\0') : undefined;
+}
+
+/** argv[0] may be the program as written or resolved; the arguments must match exactly. */
+export function sameArgv(running: readonly string[], fromUnit: readonly string[]): boolean {
+  return running.length === fromUnit.length && running.slice(1).every((a, i) => a === fromUnit[i + 1]);
+}

@@ -6,7 +6,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
-import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, StaleProcess } from '../systemd/unitHealth';
+import { EffectiveCommand, readEffectiveCommand } from '../systemd/effectiveCommand';
+import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readProcessArgv, sameArgv, StaleProcess } from '../systemd/unitHealth';
+import { shellQuote } from '../ssh/shellQuote';
 import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import type { KnownNodes } from './knownNodes';
 import { nodeFileUri } from './nodeUri';
@@ -23,6 +25,8 @@ interface UnitSnapshot {
   version: string;
   certificateExpiry?: Date;
   stale?: StaleProcess;
+  /** What systemd passes when the unit starts, or why it could not be worked out. */
+  effective?: EffectiveCommand | { error: string };
 }
 
 const CERT_WARNING_DAYS = 30;
@@ -70,13 +74,20 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const status = await readUnitStatus(node, this.unitName());
         const binary = status.execStart[0]?.path;
         // Extras need root (PKI, /proc of a root process); without sudo they are simply not shown.
-        const [version, certificateExpiry, stale] = await Promise.all([
+        const [version, certificateExpiry, stale, effective, running] = await Promise.all([
           binary ? readBinaryVersion(node, binary).catch(() => '') : '',
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),
+          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message })),
+          readProcessArgv(node, status.mainPid).catch(() => undefined),
         ]);
-        return { status, version, certificateExpiry, stale };
+        // The unit files say one thing, the running process another: edited but not restarted.
+        if (running && 'argv' in effective && !sameArgv(running, effective.argv)) {
+          const reasons = [...(stale?.reasons ?? []), `the running command line differs from what the unit files give: ${running.join(' ')}`];
+          return { status, version, certificateExpiry, stale: { reasons }, effective };
+        }
+        return { status, version, certificateExpiry, stale, effective };
       })();
       this.snapshots.set(spec, snapshot);
       // A failure is shown once and retried on the next expand or Refresh.
@@ -160,7 +171,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   }
 }
 
-function unitChildren(spec: string, { status, version, certificateExpiry, stale }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
+function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
   if (stale) {
     items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
@@ -183,7 +194,21 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale 
   }
   const exec = status.execStart[0];
   if (exec) {
-    items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nVariables are expanded by systemd when the unit starts.`, icon: 'terminal' });
+    items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nAs written in the unit files; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+  }
+  if (effective && 'argv' in effective) {
+    const shown = effective.argv.map(shellQuote).join(' ');
+    const env = Object.entries(effective.env).map(([k, v]) => `${k}=${v}`);
+    items.push({
+      kind: 'info',
+      label: 'Command line',
+      description: shown,
+      tooltip: [`What systemd runs, variables expanded:`, ...effective.argv.map((a, i) => `  argv[${i}] ${a}`), '', 'Environment from the unit:', ...env.map((e) => `  ${e}`),
+        ...(effective.unknownVariables.length ? ['', `Not defined by the unit (empty here): ${effective.unknownVariables.join(', ')}`] : [])].join('\n'),
+      icon: 'symbol-event',
+    });
+  } else if (effective) {
+    items.push({ kind: 'info', label: 'Command line', description: 'cannot be worked out', tooltip: effective.error, icon: 'warning', warning: true });
   }
   return items;
 }

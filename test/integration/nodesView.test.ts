@@ -36,6 +36,10 @@ describe('Nodes view', function () {
     assert.match(String(dropIn.description), /^drop-in 1 · /);
     assert.ok(byLabel.has('kubeadm-flags.env'), 'environment files are listed');
     assert.match(String(byLabel.get('ExecStart')?.description), /^\/usr\/bin\/kubelet \$KUBELET_KUBECONFIG_ARGS/);
+    // The command line worked out from the unit files is the one the running kubelet got.
+    const running = (await nodeSsh(`tr '\\0' ' ' < /proc/${pid}/cmdline`)).trim();
+    assert.strictEqual(byLabel.get('Command line')?.description, running);
+    assert.ok(!byLabel.has('Restart to apply'), 'the running kubelet matches its unit files');
 
     // Opening it goes through the node file system, and VS Code treats it as a systemd unit.
     const uri = dropIn.resourceUri!;
