@@ -73,4 +73,33 @@ describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function (
       throw err;
     }
   });
+
+  it('maps a binary built on the node to the workspace, so source breakpoints verify and frames open local files', async () => {
+    const node = sharedNode();
+    const before = await kubeletState(node);
+    const target = await launchKubeletUnderDelve(conn, launchConfig({
+      host: node.sshHosts.root,
+      build: { where: 'node', sourceDir: '/root/src/k8s.io/kubernetes' },
+    }), workspace, testHooks());
+    const { client, proxy, mappings } = await attachTestClient(conn, target, workspace);
+    try {
+      assert.deepStrictEqual(mappings, [{ from: workspace, to: '/root/src/k8s.io/kubernetes' }], 'derived from where the binary says its sources are');
+      await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+      await client.request('launch', {});
+      const localFile = path.join(workspace, 'pkg', 'kubelet', 'kubelet.go');
+      const bpLine = firstStatementOf(readFileSync(localFile, 'utf8').split('\n'), /^func \(kl \*Kubelet\) syncLoopIteration\(/);
+      const bp = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', { source: { path: localFile }, breakpoints: [{ line: bpLine }] });
+      assert.ok(bp.body.breakpoints[0].verified, JSON.stringify(bp.body));
+      await client.request('configurationDone');
+      const stop = await client.waitEvent<DebugProtocol.StoppedEvent>('stopped', 60_000);
+      const st = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stop.body.threadId, startFrame: 0, levels: 1 });
+      assert.deepStrictEqual([st.body.stackFrames[0].source?.path, st.body.stackFrames[0].line], [localFile, bpLine]);
+      await client.request('disconnect', {});
+      await expectNodeRestored(node, before);
+    } catch (err) {
+      console.log(client.transcript.join('\n'));
+      await proxy.dispose();
+      throw err;
+    }
+  });
 });

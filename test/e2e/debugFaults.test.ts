@@ -9,7 +9,9 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { debugStateOf, launchKubeletUnderDelve, restoreUnitOnNode } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
+import { DapBridge } from '../../src/debug/dapBridge';
 import { attachTestClient } from '../support/dapAttach';
+import { DapTestClient } from '../support/dapClient';
 import { expectUserError } from '../support/expectUserError';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
@@ -112,14 +114,24 @@ describe('Debug kubelet on node: faults', function () {
     void target;
   });
 
-  it('restores the node when VS Code goes away (the lease is not renewed)', async () => {
+  it('restores the node when VS Code dies while the kubelet is halted at a breakpoint (the lease runs out)', async () => {
     const node = sharedNode();
     const own = connect(node);
-    await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
+    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
     assert.strictEqual((await kubeletState(node)).exe.endsWith('/dlv'), true, 'the unit runs Delve now');
-    // As if VS Code were killed: the connection drops and nothing renews the lease.
+    // A bare DAP client, no proxy: when VS Code dies, nothing of ours is left to restore anything.
+    const client = new DapTestClient((m) => bridge.send(m));
+    const bridge = new DapBridge(await own.forwardOut('127.0.0.1', target.port), { message: client.receive, closed: () => undefined });
+    await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    await client.request('attach', { mode: 'remote' });
+    await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoop') }] });
+    await client.request('configurationDone');
+    await client.waitEvent('stopped', 60_000);
+    const started = Date.now();
     own.disconnect();
     await expectNodeRestored(node, undefined, 30_000);
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds >= 5, `the safeguard waited for the lease (${seconds.toFixed(1)} s), it did not restore early`);
   });
 
   it('restores the node when the SSH connection is cut while the kubelet is halted at a breakpoint', async () => {
