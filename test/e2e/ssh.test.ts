@@ -1,13 +1,15 @@
 // The extension's SSH layer against the real sshd of a real test node: host-key verification,
 // authentication, privilege, quoting, and connection loss.
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { execFileSync, spawn } from 'child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { ErrorCode } from '../../src/common/errors';
 import { readKnownHosts, verifyHostKey } from '../../src/ssh/knownHosts';
-import { connect, customConfig, managerFor, recordingPrompts } from '../support/nodeClient';
+import { ConnectionManager } from '../../src/ssh/nodeConnection';
+import { SshConfigResolver } from '../../src/ssh/sshConfig';
+import { connect, customConfig, managerFor, memoryLogger, recordingPrompts } from '../support/nodeClient';
 import { hostileWords } from '../support/hostileInput';
 import { expectUserError } from '../support/expectUserError';
 import { sharedNode } from './hooks';
@@ -192,5 +194,36 @@ describe('SSH layer against a real node', () => {
     const entries = await readKnownHosts([node.knownHostsPath]);
     const blob = Buffer.from(node.hostKeyPublic.split(' ')[1], 'base64');
     assert.strictEqual(verifyHostKey(entries, node.address, node.port, blob).status, 'known');
+  });
+
+  it('authenticates through a real ssh-agent when no key file is configured', async () => {
+    const node = sharedNode();
+    const dir = mkdtempSync(path.join(tmpdir(), 'krd-agent-'));
+    const sock = path.join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(sock); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      execFileSync('ssh-add', ['-q', node.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // No IdentityFile and no default key files: only the agent can log in.
+      const config = path.join(dir, 'config');
+      writeFileSync(config, [`Host viaagent`, `  HostName ${node.address}`, '  User root', `  UserKnownHostsFile ${node.knownHostsPath}`, ''].join('\n'));
+      const log = memoryLogger();
+      const resolver = new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: dir, env: { SSH_AUTH_SOCK: sock } });
+      const manager = new ConnectionManager(resolver, { prompts: recordingPrompts(), log, defaultTimeoutSeconds: 10 }, log);
+      try {
+        assert.strictEqual((await manager.get('viaagent').exec(['id', '-un'])).stdout.trim(), 'root');
+      } finally {
+        manager.dispose();
+      }
+      // And without the agent the same config cannot log in at all.
+      const noAgent = new ConnectionManager(new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: dir, env: {} }), { prompts: recordingPrompts(), log, defaultTimeoutSeconds: 10 }, log);
+      await expectUserError(noAgent.get('viaagent').exec(['true']), ErrorCode.AuthFailed);
+      noAgent.dispose();
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
