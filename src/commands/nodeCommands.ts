@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { parseHostSpec } from '../ssh/sshConfig';
 import type { Services } from '../services';
 import { pickNode } from './pickNode';
+import { validateWith } from '../ui/inputValidation';
 
 type NodeArg = { spec?: string } | string | undefined;
 
@@ -21,14 +22,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, services:
         prompt: 'A Host alias from your SSH config, or user@host:port',
         placeHolder: 'root@10.0.0.12 or my-node',
         ignoreFocusOut: true,
-        validateInput: (value) => {
-          try {
-            parseHostSpec(value);
-            return undefined;
-          } catch (err) {
-            return (err as Error).message;
-          }
-        },
+        validateInput: validateWith(parseHostSpec),
       });
       if (spec) {
         await knownNodes.add(spec.trim());

@@ -1,6 +1,7 @@
 // A quick pick of the known nodes, with a way to type a new user@host:port.
 import * as vscode from 'vscode';
 import { parseHostSpec } from '../ssh/sshConfig';
+import { validateWith } from '../ui/inputValidation';
 import type { KnownNodes } from '../views/knownNodes';
 
 export async function pickNode(nodes: KnownNodes, title: string): Promise<string | undefined> {
@@ -28,10 +29,5 @@ export async function pickNode(nodes: KnownNodes, title: string): Promise<string
 }
 
 function isValidSpec(spec: string): boolean {
-  try {
-    parseHostSpec(spec);
-    return true;
-  } catch {
-    return false;
-  }
+  return validateWith(parseHostSpec)(spec) === undefined;
 }

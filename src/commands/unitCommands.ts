@@ -9,6 +9,7 @@ import { showError } from '../ui/showError';
 import { openJournalTerminal } from '../views/journalTerminal';
 import { nodeFileUri } from '../views/nodeUri';
 import { pickNode } from './pickNode';
+import { validateWith } from '../ui/inputValidation';
 
 /** A tree element (node, unit or file item), a node name, or nothing (palette: ask). */
 type UnitArg = { spec?: string; path?: string } | string | undefined;
@@ -57,14 +58,7 @@ export function registerUnitCommands(context: vscode.ExtensionContext, services:
         value: '20-override.conf',
         valueSelection: [0, 11],
         ignoreFocusOut: true,
-        validateInput: (value) => {
-          try {
-            validateDropInName(value);
-            return undefined;
-          } catch (err) {
-            return (err as Error).message;
-          }
-        },
+        validateInput: validateWith(validateDropInName),
       });
       if (!name) {
         return undefined;

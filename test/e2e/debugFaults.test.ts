@@ -13,31 +13,20 @@ import { DapBridge } from '../../src/debug/dapBridge';
 import { attachTestClient } from '../support/dapAttach';
 import { DapTestClient } from '../support/dapClient';
 import { expectUserError } from '../support/expectUserError';
-import type { NodeConnection } from '../../src/ssh/nodeConnection';
-import { launchConfig, testHooks, workspaceCopy } from '../support/launchHooks';
+import { launchConfig, testHooks, useConnectionAndWorkspace } from '../support/launchHooks';
 import { connect } from '../support/nodeClient';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
 import { sharedNode } from './hooks';
 
 describe('Debug kubelet on node: faults', function () {
   this.timeout(240_000);
-  let conn: NodeConnection;
-  let workspace: string;
-
-  before(() => {
-    conn = connect(sharedNode());
-    workspace = workspaceCopy();
-  });
-  after(() => {
-    conn?.disconnect();
-    rmSync(workspace, { recursive: true, force: true });
-  });
+  const suite = useConnectionAndWorkspace(sharedNode);
 
   /** Runs a launch that must fail before anything on the node changed. */
   async function failsUntouched(raw: Record<string, unknown>, code: ErrorCode, hooks = testHooks()): Promise<UserError> {
     const node = sharedNode();
     const before = await kubeletState(node);
-    const err = await expectUserError(launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, ...raw }), workspace, hooks), code);
+    const err = await expectUserError(launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, ...raw }), suite.workspace(), hooks), code);
     assert.deepStrictEqual(await kubeletState(node), before, 'the kubelet was not touched');
     await expectNodeRestored(node, before, 1000);
     return err;
@@ -91,10 +80,10 @@ describe('Debug kubelet on node: faults', function () {
 
   it('refuses a second session on the same node, naming the holder', async () => {
     const node = sharedNode();
-    const first = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks());
+    const first = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks());
     const other = connect(node, 'sudo');
     try {
-      const err = await expectUserError(launchKubeletUnderDelve(other, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), workspace, testHooks()), ErrorCode.SessionHeld);
+      const err = await expectUserError(launchKubeletUnderDelve(other, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), suite.workspace(), testHooks()), ErrorCode.SessionHeld);
       assert.match(err.message, /already being debugged by .*@.*\(VS Code, pid \d+\), since/);
     } finally {
       other.disconnect();
@@ -106,7 +95,7 @@ describe('Debug kubelet on node: faults', function () {
 
   it('restores the node when Delve is killed', async () => {
     const node = sharedNode();
-    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 60 }));
+    const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 60 }));
     assert.strictEqual((await node.ssh('pgrep -x dlv >/dev/null && echo running')).stdout.trim(), 'running');
     await node.ssh('pkill -KILL -x dlv');
     // Nobody calls restore: the safeguard on the node sees the unit die and puts it back.
@@ -117,7 +106,7 @@ describe('Debug kubelet on node: faults', function () {
   it('restores the node when VS Code dies while the kubelet is halted at a breakpoint (the lease runs out)', async () => {
     const node = sharedNode();
     const own = connect(node);
-    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
+    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 6 }));
     assert.strictEqual((await kubeletState(node)).exe.endsWith('/dlv'), true, 'the unit runs Delve now');
     // A bare DAP client, no proxy: when VS Code dies, nothing of ours is left to restore anything.
     const client = new DapTestClient((m) => bridge.send(m));
@@ -137,8 +126,8 @@ describe('Debug kubelet on node: faults', function () {
   it('restores the node when the SSH connection is cut while the kubelet is halted at a breakpoint', async () => {
     const node = sharedNode();
     const own = connect(node);
-    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 6 }));
-    const { client } = await attachTestClient(own, target, workspace);
+    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 6 }));
+    const { client } = await attachTestClient(own, target, suite.workspace());
     await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
     await client.request('launch', {});
     await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoopIteration') }] });
@@ -155,7 +144,7 @@ describe('Debug kubelet on node: faults', function () {
       await expectNodeRestored(node, undefined, 30_000);
     } finally {
       own.disconnect();
-      await restoreUnitOnNode(conn, 'kubelet.service');
+      await restoreUnitOnNode(suite.conn(), 'kubelet.service');
     }
   });
 
@@ -165,7 +154,7 @@ describe('Debug kubelet on node: faults', function () {
     const localDlv = path.join(dir, 'dlv');
     execFileSync('scp', ['-q', '-F', node.sshConfigPath, `${node.sshHosts.root}:/usr/bin/dlv`, localDlv]);
     const hooks = { ...testHooks(), localDlvPath: localDlv };
-    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, dlvPath: '/opt/no-such/dlv' }), workspace, hooks);
+    const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, dlvPath: '/opt/no-such/dlv' }), suite.workspace(), hooks);
     try {
       assert.match((await kubeletState(node)).exe, /^\/var\/lib\/kubelet-debug\/dlv$/, 'the unit runs the uploaded Delve');
     } finally {
@@ -178,14 +167,14 @@ describe('Debug kubelet on node: faults', function () {
 
   it('finds a session left behind and restores it on request', async () => {
     const node = sharedNode();
-    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), workspace, testHooks({ graceSeconds: 600 }));
-    assert.strictEqual(await debugStateOf(conn, 'kubelet.service'), 'held');
+    const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 600 }));
+    assert.strictEqual(await debugStateOf(suite.conn(), 'kubelet.service'), 'held');
     // As if the safeguard itself were gone (the window crashed and someone stopped the guard).
     await node.ssh(`systemctl stop ${target.paths.guardUnit}`);
-    assert.strictEqual(await debugStateOf(conn, 'kubelet.service'), 'stale');
-    const report = await restoreUnitOnNode(conn, 'kubelet.service');
+    assert.strictEqual(await debugStateOf(suite.conn(), 'kubelet.service'), 'stale');
+    const report = await restoreUnitOnNode(suite.conn(), 'kubelet.service');
     assert.deepStrictEqual([report.activeState, report.executable, report.leftovers], ['active', '/usr/bin/kubelet', []]);
-    assert.strictEqual(await debugStateOf(conn, 'kubelet.service'), 'free');
+    assert.strictEqual(await debugStateOf(suite.conn(), 'kubelet.service'), 'free');
     await expectNodeRestored(node);
   });
 });

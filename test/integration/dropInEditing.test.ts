@@ -2,25 +2,20 @@
 // WorkspaceEdit, save, and the node has the new text and systemd has reloaded it; then put it back.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { extensionApi, nodeSsh, testNode, until } from './testNodeAccess';
+import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel, until } from './testNodeAccess';
 
 describe('Drop-in editing', function () {
   this.timeout(120_000);
 
-  async function childrenOf(tree: vscode.TreeDataProvider<unknown>, parent?: unknown) {
-    const children = ((await tree.getChildren(parent)) ?? []) as unknown[];
-    return Promise.all(children.map(async (element) => ({ element, item: await tree.getTreeItem(element) })));
-  }
-  const label = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
 
   async function unitDetails() {
     const { nodesTree } = await extensionApi();
     await vscode.commands.executeCommand('kubelet.refreshNodes');
-    const entry = (await childrenOf(nodesTree)).find((r) => label(r.item) === testNode().alias);
+    const entry = (await treeChildren(nodesTree)).find((r) => treeLabel(r.item) === testNode().alias);
     assert.ok(entry, 'the node is listed');
-    const [unit] = await childrenOf(nodesTree, entry.element);
+    const [unit] = await treeChildren(nodesTree, entry.element);
     assert.strictEqual(unit.item.contextValue, 'unit', 'the unit item carries the unit menus');
-    return new Map((await childrenOf(nodesTree, unit.element)).map((d) => [label(d.item), d.item]));
+    return new Map((await treeChildren(nodesTree, unit.element)).map((d) => [treeLabel(d.item), d.item]));
   }
 
   it('saves an edit of 10-kubeadm.conf to the node through the tree, and systemd reloads it', async () => {

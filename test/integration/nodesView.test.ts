@@ -2,32 +2,27 @@
 // state, version, unit file and kubeadm's drop-in, and the drop-in opened as a systemd-unit editor.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { extensionApi, nodeSsh, testNode } from './testNodeAccess';
+import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel } from './testNodeAccess';
 
 describe('Nodes view', function () {
   this.timeout(120_000);
 
-  async function childrenOf(tree: vscode.TreeDataProvider<unknown>, parent?: unknown) {
-    const children = ((await tree.getChildren(parent)) ?? []) as unknown[];
-    return Promise.all(children.map(async (element) => ({ element, item: await tree.getTreeItem(element) })));
-  }
-  const label = (item: vscode.TreeItem) => (typeof item.label === 'string' ? item.label : item.label?.label ?? '');
 
   it('lists the node from ~/.ssh/config and shows its kubelet unit as systemd sees it', async () => {
     const { nodesTree } = await extensionApi();
     const node = testNode();
     await vscode.commands.executeCommand('kubelet.refreshNodes');
-    const roots = await childrenOf(nodesTree);
-    const entry = roots.find((r) => label(r.item) === node.alias);
-    assert.ok(entry, `the node is listed: ${roots.map((r) => label(r.item)).join(', ')}`);
+    const roots = await treeChildren(nodesTree);
+    const entry = roots.find((r) => treeLabel(r.item) === node.alias);
+    assert.ok(entry, `the node is listed: ${roots.map((r) => treeLabel(r.item)).join(', ')}`);
 
-    const [unit] = await childrenOf(nodesTree, entry.element);
-    assert.strictEqual(label(unit.item), 'kubelet.service', String(unit.item.tooltip ?? ''));
+    const [unit] = await treeChildren(nodesTree, entry.element);
+    assert.strictEqual(treeLabel(unit.item), 'kubelet.service', String(unit.item.tooltip ?? ''));
     const pid = (await nodeSsh('systemctl show -p MainPID --value kubelet')).trim();
     assert.strictEqual(unit.item.description, `active (running) · PID ${pid}`);
 
-    const details = await childrenOf(nodesTree, unit.element);
-    const byLabel = new Map(details.map((d) => [label(d.item), d.item]));
+    const details = await treeChildren(nodesTree, unit.element);
+    const byLabel = new Map(details.map((d) => [treeLabel(d.item), d.item]));
     const version = (await nodeSsh('/usr/bin/kubelet --version')).trim();
     assert.strictEqual(byLabel.get('Version')?.description, version);
     assert.ok(byLabel.has('kubelet.service'), 'the unit file is listed');
@@ -54,11 +49,11 @@ describe('Nodes view', function () {
     const { nodesTree } = await extensionApi();
     await vscode.workspace.getConfiguration('kubelet').update('nodes', ['root@127.0.0.1:9'], vscode.ConfigurationTarget.Global);
     try {
-      const roots = await childrenOf(nodesTree);
-      const entry = roots.find((r) => label(r.item) === 'root@127.0.0.1:9');
+      const roots = await treeChildren(nodesTree);
+      const entry = roots.find((r) => treeLabel(r.item) === 'root@127.0.0.1:9');
       assert.ok(entry);
-      const [error] = await childrenOf(nodesTree, entry.element);
-      assert.match(label(error.item), /Could not reach root@127\.0\.0\.1:9: connection refused.*\[KRD1001\]/);
+      const [error] = await treeChildren(nodesTree, entry.element);
+      assert.match(treeLabel(error.item), /Could not reach root@127\.0\.0\.1:9: connection refused.*\[KRD1001\]/);
     } finally {
       await vscode.workspace.getConfiguration('kubelet').update('nodes', undefined, vscode.ConfigurationTarget.Global);
     }

@@ -50,3 +50,13 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** A tree's children with their TreeItems, as the view would render them. */
+export async function treeChildren(tree: vscode.TreeDataProvider<unknown>, parent?: unknown): Promise<{ element: unknown; item: vscode.TreeItem }[]> {
+  const children = ((await tree.getChildren(parent)) ?? []) as unknown[];
+  return Promise.all(children.map(async (element) => ({ element, item: await tree.getTreeItem(element) })));
+}
+
+export function treeLabel(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+}

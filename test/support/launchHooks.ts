@@ -2,13 +2,15 @@
 // task), version-skew questions are answered as told and recorded.
 import * as assert from 'assert';
 import { spawn } from 'child_process';
-import { cpSync, mkdtempSync } from 'fs';
+import { cpSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { ErrorCode, UserError } from '../../src/common/errors';
 import type { LaunchHooks } from '../../src/debug/kubeletLauncher';
 import { KubeletLaunchConfig, validateLaunchConfig, withDefaults } from '../../src/debug/launchConfig';
-import { memoryLogger } from './nodeClient';
+import type { NodeConnection } from '../../src/ssh/nodeConnection';
+import type { TestNode } from '../node/testNode';
+import { connect, memoryLogger } from './nodeClient';
 
 export interface TestHooks extends LaunchHooks {
   steps: string[];
@@ -61,3 +63,20 @@ export function workspaceCopy(): string {
   return dir;
 }
 
+
+/** Mocha hooks for a debug suite: a root connection to the node and a workspace copy, both cleaned up. */
+export function useConnectionAndWorkspace(node: () => TestNode): { conn(): NodeConnection; workspace(): string } {
+  let conn: NodeConnection | undefined;
+  let workspace: string | undefined;
+  before(() => {
+    conn = connect(node());
+    workspace = workspaceCopy();
+  });
+  after(() => {
+    conn?.disconnect();
+    if (workspace) {
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+  return { conn: () => conn!, workspace: () => workspace! };
+}
