@@ -24,7 +24,11 @@ export class DapBridge {
       }
     });
     stream.on('error', (err: Error) => this.end(`the connection to Delve failed: ${err.message}`));
-    stream.on('close', () => this.end('the connection to Delve closed (Delve exited, or the SSH connection dropped)'));
+    // An ssh2 channel reports the far side going away (Delve killed) as 'end'; 'close' follows only
+    // once our side closes too, so both mean the session is over.
+    const gone = () => this.end('the connection to Delve closed (Delve exited, or the SSH connection dropped)');
+    stream.on('end', gone);
+    stream.on('close', gone);
   }
 
   send(message: DebugProtocol.ProtocolMessage): void {

@@ -49,6 +49,9 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     'NotifyAccess=all',
     // If Delve dies the node-side safeguard restores the real kubelet; systemd must not loop on it.
     'Restart=no',
+    // Stopping must never hang on a Delve that ignores SIGTERM; the whole cgroup goes, kubelet included.
+    'TimeoutStopSec=5s',
+    'KillMode=control-group',
     'ExecStart=',
     `ExecStart=${command}`,
   ];

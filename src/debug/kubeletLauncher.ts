@@ -182,7 +182,7 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
     throw errors.remoteCommandFailed(node.spec, `starting ${config.unit} under Delve`, armed.code, armed.stderr);
   }
 
-  const restore = () => restoreNode(node, paths, status.execStart[0]?.path ?? '', port);
+  const restore = () => restoreNode(node, paths, status.execStart[0]?.path ?? '', port, sessionId);
   try {
     await waitForDelve(node, config.unit, port, hooks.signal);
   } catch (err) {
@@ -324,8 +324,8 @@ async function waitForDelve(node: NodeConnection, unit: string, port: number, si
   throw new UserError(ErrorCode.DelveDidNotStart, `Delve did not start listening on ${node.spec} (${result.code === 3 ? 'the unit stopped' : 'timed out after 30 s'}). The kubelet has been restored. Delve said: ${tail || '(nothing in the journal)'}`, ['showLog'], journal.stdout);
 }
 
-async function restoreNode(node: NodeConnection, paths: SafeguardPaths, originalBinary: string, port: number): Promise<RestoreReport> {
-  const result = await node.execAsRoot(shArgv(disarmScript(paths)));
+async function restoreNode(node: NodeConnection, paths: SafeguardPaths, originalBinary: string, port: number, sessionId: string): Promise<RestoreReport> {
+  const result = await node.execAsRoot(shArgv(disarmScript(paths, sessionId)));
   if (result.code !== 0) {
     throw new UserError(ErrorCode.RestoreFailed, `Restoring ${paths.unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}. Run "Kubelet: Restore kubelet on node", or on the node: rm -f ${paths.dropIn}; systemctl daemon-reload; systemctl restart ${paths.unit}.`, ['retry', 'showLog']);
   }

@@ -48,10 +48,13 @@ export function restoreScript(p: SafeguardPaths, wasActive: boolean): string {
   return [
     '#!/bin/sh',
     `# Restores ${p.unit} after a Kubelet Remote Debug session.`,
+    // Stop while the debug drop-in still applies: its short TimeoutStopSec ends a Delve that ignores
+    // SIGTERM (it can, while its kubelet is stopped under ptrace) in seconds, not the unit's 90 s.
+    `systemctl stop -- ${q(p.unit)}`,
     `rm -f -- ${q(p.dropIn)}`,
     `rmdir -- ${q(p.dropIn.replace(/\/[^/]+$/, ''))} 2>/dev/null`,
     'systemctl daemon-reload',
-    wasActive ? `systemctl restart -- ${q(p.unit)}` : `systemctl stop -- ${q(p.unit)}`,
+    wasActive ? `systemctl start -- ${q(p.unit)}` : 'true',
     'status=$?',
     `rm -rf -- ${q(p.stateDir)}`,
     'exit $status',
@@ -65,10 +68,10 @@ export function guardScript(p: SafeguardPaths, graceSeconds: number): string {
   return [
     '#!/bin/sh',
     `# Kubelet Remote Debug safeguard for ${p.unit}: restores it when the lease is not renewed for ${graceSeconds} s.`,
-    'while sleep 2; do',
+    'while sleep 1; do',
     `  [ -e ${q(p.restoreScript)} ] || exit 0`,
     `  age=$(( $(date +%s) - $(stat -c %Y ${q(p.lease)} 2>/dev/null || echo 0) ))`,
-    `  if [ "$age" -gt ${Math.max(1, Math.floor(graceSeconds))} ]; then`,
+    `  if [ "$age" -ge ${Math.max(1, Math.floor(graceSeconds))} ]; then`,
     `    echo "lease not renewed for $age s: restoring ${p.unit}"`,
     `    exec /bin/sh ${q(p.restoreScript)}`,
     '  fi',
@@ -110,6 +113,8 @@ export function armScript(o: ArmOptions): string {
     write(p.restoreScript, restoreScript(p, o.wasActive), '0700') + ' || fail "cannot write the restore script"',
     write(p.guardScript, guardScript(p, o.graceSeconds), '0700') + ' || fail "cannot write the guard script"',
     `touch ${q(p.lease)} && chown ${q(o.loginUser)} ${q(p.lease)} || fail "cannot create the lease"`,
+    // A guard unit of an earlier session may still be loaded (failed or dead); systemd-run refuses its name.
+    `systemctl stop -- ${q(p.guardUnit)} 2>/dev/null; systemctl reset-failed -- ${q(p.guardUnit)} 2>/dev/null`,
     `systemd-run --quiet --collect --unit=${q(p.guardUnit)} --description=${q(`Kubelet Remote Debug safeguard for ${p.unit}`)} /bin/sh ${q(p.guardScript)} || fail "cannot start the safeguard unit"`,
     `mkdir -p ${q(dropInDir)} || fail "cannot create ${dropInDir}"`,
     `printf '%s' ${q(o.dropInText)} > ${q(p.dropIn + '.tmp')} && mv -f ${q(p.dropIn + '.tmp')} ${q(p.dropIn)} || fail "cannot write the debug drop-in"`,
@@ -120,10 +125,14 @@ export function armScript(o: ArmOptions): string {
   ].join('\n');
 }
 
-/** Orderly end: stop the guard first so it cannot race us, then restore. */
-export function disarmScript(p: SafeguardPaths): string {
+/**
+ * Orderly end: stop the guard first so it cannot race us, then restore. With a session id, a session
+ * that is not that one (a newer one, after ours was already restored) is left alone.
+ */
+export function disarmScript(p: SafeguardPaths, sessionId?: string): string {
   const q = shellQuote;
   return [
+    ...(sessionId ? [`if [ -e ${q(p.sessionFile)} ] && ! grep -qF ${q(`"sessionId":"${sessionId}"`)} ${q(p.sessionFile)}; then echo other-session; exit 0; fi`] : []),
     `systemctl stop -- ${q(p.guardUnit)} 2>/dev/null`,
     `if [ -e ${q(p.restoreScript)} ]; then exec /bin/sh ${q(p.restoreScript)}; fi`,
     // No state (lost, or a half-finished arm): still make sure our drop-in is gone.

@@ -149,14 +149,20 @@ function takeWord(text: string): [string, string] {
  * In ExecStart, $ is doubled too; Environment= does no $ expansion, so there it must stay single.
  */
 export function quoteUnitWord(word: string, context: 'exec' | 'environment' = 'exec'): string {
+  if (word.includes('\0')) {
+    throw new Error('A unit file value cannot contain a NUL byte.');
+  }
+  // systemd ends a line at \r as well as \n: every control character must become an escape, or a
+  // value could start a line of its own (say, an ExecStartPre= that runs as root).
   let escaped = word
     .replace(/\\/g, '\\\\')
     .replace(/"/g, '\\"')
-    .replace(/\n/g, '\\n')
-    .replace(/\t/g, '\\t')
+    .replace(/[\x01-\x1f\x7f]/g, (c) => CONTROL_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
     .replace(/%/g, '%%');
   if (context === 'exec') {
     escaped = escaped.replace(/\$/g, '$$$$');
   }
   return `"${escaped}"`;
 }
+
+const CONTROL_ESCAPES: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };

@@ -40,6 +40,17 @@ describe('unit files', () => {
     assert.strictEqual(quoteUnitWord('X=$HOME 100%', 'environment'), '"X=$HOME 100%%"');
   });
 
+  it('escapes control characters, so no value can start a line of its own', () => {
+    const text = buildDebugDropIn({
+      execStart: '/usr/bin/kubelet', dlvPath: 'dlv', port: 2345, remoteBinary: '/var/lib/kubelet-debug/kubelet', allowOtherUsers: false,
+      extraArgs: ['a\rExecStartPre=/bin/touch /tmp/pwned', 'b\u000bc'], env: { X: 'x\rExecStartPre=/bin/touch /tmp/pwned\r' }, sessionId: 's',
+    });
+    assert.ok(!/[\r\x0b]/.test(text), 'no raw control character reaches the file');
+    const keys = parseUnitFile(text.replace(/\r/g, '\n')).map((a) => a.key);
+    assert.ok(!keys.includes('ExecStartPre'), keys.join(','));
+    assert.throws(() => quoteUnitWord('a\0b'), /NUL/);
+  });
+
   it('builds a debug drop-in that keeps the unit\'s own arguments for systemd to expand', () => {
     const text = buildDebugDropIn({
       execStart: '/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_EXTRA_ARGS',

@@ -1,0 +1,36 @@
+// A short soak inside the e2e suite: bench/soak.mjs against the shared node with few trials (each fault
+// kind, sessions in a row, hostile input), asserting the same invariants and leaving the node as it was.
+import * as assert from 'assert';
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { sharedNode } from './hooks';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+function runSoak(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bench', 'soak.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('Soak (short): faults, sessions in a row, hostile input', function () {
+  this.timeout(120_000);
+
+  it('restores the node after every fault and session, leaks nothing, and runs no hostile input', async () => {
+    const node = sharedNode();
+    const { code, output } = await runSoak(['--node-dir', node.stateDir, '--no-build', '--trials', '3', '--sessions', '5', '--hostile', '200', '--grace', '5'], 110_000);
+    const result = /^(\d+) passed, (\d+) failed$/m.exec(output);
+    assert.ok(result, `no result line from bench/soak.mjs (exit ${code}):\n${output}`);
+    assert.strictEqual(result[2], '0', output);
+    assert.strictEqual(code, 0, output);
+  });
+});
