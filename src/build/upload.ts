@@ -53,10 +53,29 @@ export async function remoteFreeBytes(node: NodeConnection, remotePath: string):
   return free;
 }
 
+/**
+ * Beside the binary: "sha256 size mtime ctime" as of our upload, so an unchanged binary needs no
+ * hashing. Any later write changes the ctime (nanoseconds), which nobody can set back.
+ */
+export function sidecarPath(remotePath: string): string {
+  return `${remotePath}.krd-sha256`;
+}
+
+/**
+ * The SHA-256 our last upload recorded for `remotePath`, if the file is still exactly as we left it
+ * (same size, mtime and ctime); undefined otherwise. One round trip instead of hashing 100+ MB on the node.
+ */
+async function recordedSha256(node: NodeConnection, remotePath: string): Promise<string | undefined> {
+  const r = await node.execAsRoot(['/bin/sh', '-c', 'stat -c "%s %.9Y %.9Z" -- "$1" && cat -- "$2"', 'sh', remotePath, sidecarPath(remotePath)]);
+  const [now, recorded] = r.stdout.split('\n');
+  const m = /^([0-9a-f]{64}) (\d+ [\d.]+ [\d.]+)$/.exec(recorded ?? '');
+  return r.code === 0 && m && m[2] === now ? m[1] : undefined;
+}
+
 export async function uploadBinary(node: NodeConnection, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<UploadResult> {
   const started = Date.now();
-  const [{ size }, localSha] = await Promise.all([fs.stat(localPath), sha256File(localPath)]);
-  if ((await remoteSha256(node, remotePath)) === localSha) {
+  const [{ size }, localSha, remoteSha] = await Promise.all([fs.stat(localPath), sha256File(localPath), recordedSha256(node, remotePath)]);
+  if (remoteSha === localSha) {
     return { skipped: true, bytes: size, seconds: (Date.now() - started) / 1000, sha256: localSha };
   }
   const free = await remoteFreeBytes(node, remotePath);
@@ -108,19 +127,19 @@ export async function uploadBinary(node: NodeConnection, localPath: string, remo
         }
       });
     });
-    if (asRoot) {
-      await node.runAsRoot('moving the binary into place', ['mv', '-f', '--', staging, remotePath]);
-    } else {
-      await node.runAsRoot('installing the binary', ['install', '-D', '-m', '0755', '--', staging, remotePath]);
-      await node.exec(['rm', '-f', '--', staging]);
+    // Into place, then record what is there; SSH's MACs already vouch for the bytes, the size check
+    // catches a transfer cut short.
+    const place = asRoot ? 'mv -f -- "$1" "$2"' : 'install -D -m 0755 -- "$1" "$2" && rm -f -- "$1"';
+    const placed = await node.runAsRoot('moving the binary into place', ['/bin/sh', '-c',
+      `${place} && meta=$(stat -c "%s %.9Y %.9Z" -- "$2") && printf '%s %s\\n' "$3" "$meta" > "$4" && echo "$meta"`,
+      'sh', staging, remotePath, localSha, sidecarPath(remotePath)]);
+    if (Number(placed.stdout.split(' ')[0]) !== size) {
+      await node.execAsRoot(['rm', '-f', '--', sidecarPath(remotePath)]);
+      throw new UserError(ErrorCode.UploadCorrupt, `The binary on ${node.spec} is not the size of the local one after the upload. Try again; if it persists, check the node's disk.`, ['retry']);
     }
   } catch (err) {
     await node.execAsRoot(['rm', '-f', '--', staging]).catch(() => undefined);
     throw err;
-  }
-  const remoteSum = await remoteSha256(node, remotePath);
-  if (remoteSum !== localSha) {
-    throw new UserError(ErrorCode.UploadCorrupt, `The binary on ${node.spec} does not match the local one after the upload (SHA-256 differs). Try again; if it persists, check the node's disk.`, ['retry']);
   }
   return { skipped: false, bytes: size, seconds: (Date.now() - started) / 1000, sha256: localSha };
 }

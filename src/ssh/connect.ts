@@ -1,8 +1,7 @@
 // Opens one authenticated ssh2 connection to a resolved host, dialling through each ProxyJump hop
 // in turn, verifying every hop's host key, and trying the agent, then key files, then a password.
 import { promises as fs } from 'fs';
-import { Client, ClientChannel, utils as sshUtils } from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, NextAuthHandler } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, NextAuthHandler } from 'ssh2';
 import type { Readable } from 'stream';
 import { errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
@@ -24,6 +23,14 @@ export interface ConnectOptions {
   log: Logger;
   defaultTimeoutSeconds: number;
   signal?: AbortSignal;
+}
+
+/**
+ * ssh2 is most of the extension's load time; it is loaded on the first connection, not at activation.
+ * (esbuild keeps a require inside a function lazy.)
+ */
+function ssh2(): typeof import('ssh2') {
+  return require('ssh2') as typeof import('ssh2');
 }
 
 export interface OpenConnection {
@@ -71,7 +78,7 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
   const tried: string[] = [];
   let hostKeyError: UserError | undefined;
 
-  const client = new Client();
+  const client = new (ssh2().Client)();
   return new Promise<Client>((resolve, reject) => {
     let settled = false;
     const finish = (err?: Error) => {
@@ -189,13 +196,13 @@ async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger)
       kind: 'publickey',
       label: file,
       resolve: async () => {
-        let parsed = sshUtils.parseKey(data);
+        let parsed = ssh2().utils.parseKey(data);
         if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
           const passphrase = await prompts.passphrase(file);
           if (passphrase === undefined) {
             return skip();
           }
-          parsed = sshUtils.parseKey(data, passphrase);
+          parsed = ssh2().utils.parseKey(data, passphrase);
         }
         if (parsed instanceof Error) {
           log.warn(`Skipping key ${file}: ${parsed.message}`);
