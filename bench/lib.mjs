@@ -98,8 +98,8 @@ export async function nodeProblems(node, unitHashesBefore) {
     '[ -e /run/systemd/system/kubelet.service.d/99-kubelet-remote-debug.conf ] && echo leftover=debug drop-in',
     '[ -e /run/kubelet-remote-debug/kubelet.service ] && echo leftover=state dir',
     'ss -Htlnp | grep \'"dlv"\' | sed "s/^/leftover=listener /"',
-    // The cached binary and the record of its SHA-256 stay on purpose; anything else is a leftover.
-    `ls -A /var/lib/kubelet-debug 2>/dev/null | grep -vx -e ${CACHED_BINARY} -e ${CACHED_BINARY}.krd-sha256 | sed "s/^/leftover=temp file /"`,
+    // Cached binaries and the records of their SHA-256 stay on purpose; anything else is a leftover.
+    `ls -A /var/lib/kubelet-debug 2>/dev/null | grep -vx -e ${CACHED_BINARY} | grep -v '[.]krd-sha256$' | sed "s/^/leftover=temp file /"`,
     `echo "hashes=$(sha256sum ${UNIT_FILES} 2>&1 | sha256sum | cut -c1-16)"`,
     'true',
   ].join('\n');
