@@ -179,7 +179,7 @@ async function faultTrials(node, binary, workspace, hashes) {
 
 /** After a failed trial: put the node back so the next trial starts clean (and report that we had to). */
 async function restoreByHand(node) {
-  await node.ssh('systemctl stop "krd-guard-*" 2>/dev/null; pkill -KILL -x dlv; rm -rf /run/systemd/system/kubelet.service.d/99-kubelet-remote-debug.conf /run/kubelet-remote-debug/kubelet.service; systemctl daemon-reload; systemctl restart kubelet; find /var/lib/kubelet-debug -mindepth 1 ! -name kubelet ! -name '*.krd-sha256' -delete 2>/dev/null; true');
+  await node.ssh('systemctl stop "krd-guard-*" 2>/dev/null; pkill -KILL -x dlv; rm -rf /run/systemd/system/kubelet.service.d/99-kubelet-remote-debug.conf /run/kubelet-remote-debug/kubelet.service; systemctl daemon-reload; systemctl restart kubelet; find /var/lib/kubelet-debug -mindepth 1 ! -name kubelet ! -name "*.krd-sha256" -delete 2>/dev/null; true');
 }
 
 async function sessionsInARow(node, binary, workspace, hashes) {
