@@ -1,7 +1,7 @@
 // Shared helpers for `npm run bench` and `npm run soak`: build the compiled code when stale, load it,
 // statistics, OpenSSH helpers, and independent checks of a test node's state (made with OpenSSH).
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -163,14 +163,36 @@ export function fmt(n, digits = 2) {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
 }
 
-/** Prints rows (arrays) as an aligned table. */
-export function printTable(header, rows) {
+/** Rows (arrays) as an aligned Markdown table. */
+export function tableText(header, rows) {
   const all = [header, ...rows].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  console.log(line(all[0]));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-  for (const r of all.slice(1)) {
-    console.log(line(r));
+  return [line(all[0]), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...all.slice(1).map(line)].join('\n');
+}
+
+/** Prints rows (arrays) as an aligned table. */
+export function printTable(header, rows) {
+  console.log(tableText(header, rows));
+}
+
+/**
+ * With --readme, replaces the text between `<!-- name -->` and `<!-- /name -->` in the README, so its
+ * Performance and Reliability sections are always what a script printed.
+ */
+export function updateReadme(name, markdown) {
+  if (!process.argv.includes('--readme')) {
+    return;
   }
+  const file = path.join(ROOT, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const begin = `<!-- ${name} -->`;
+  const end = `<!-- /${name} -->`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) {
+    throw new Error(`README.md has no ${begin} … ${end} section to update.`);
+  }
+  writeFileSync(file, text.slice(0, i + begin.length) + '\n' + markdown.trim() + '\n' + text.slice(j));
+  console.log(`Updated the ${name} section of README.md`);
 }

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
-  ROOT, buildDebugKubelet, ensureBuilt, fmt, median, out, percentile, printTable, run, runToSyncLoop, sleep, unitHashes, waitRestored,
+  ROOT, buildDebugKubelet, ensureBuilt, fmt, median, out, percentile, printTable, run, tableText, updateReadme, runToSyncLoop, sleep, unitHashes, waitRestored,
 } from './lib.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -370,6 +370,15 @@ async function main() {
     console.log(`  ${k}: ${v}`);
   }
   console.log('\nWrote bench/results.json');
+  updateReadme('performance', [
+    `\`npm run bench\`${quick ? ' --quick' : ''} on ${new Date(started).toISOString().slice(0, 10)}: ${ROUNDS} rounds, extension and baseline alternating, medians, ${fmt(results.seconds, 0)} s on this 2-core machine.`,
+    '',
+    tableText(['Figure', 'Extension', 'Baseline (same run)', 'Ratio', 'Target', ''], rows),
+    '',
+    'Reproduce:',
+    '',
+    ...Object.entries(REPRO).map(([k, v]) => `- ${k}: \`${v.replace(/^npm run bench; baseline by hand: /, '')}\` (\`npm run bench\` measures both)`),
+  ].join('\n'));
 }
 
 main().catch((err) => {

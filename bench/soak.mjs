@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ROOT, argValue, buildDebugKubelet, ensureBuilt, fmt, nodeProblems, out, printTable, runToSyncLoop, sleep, unitHashes, waitRestored } from './lib.mjs';
+import { ROOT, argValue, buildDebugKubelet, ensureBuilt, fmt, nodeProblems, out, printTable, runToSyncLoop, tableText, updateReadme, sleep, unitHashes, waitRestored } from './lib.mjs';
 
 const TRIALS = argValue('--trials', 10);
 const SESSIONS = argValue('--sessions', 50);
@@ -460,6 +460,11 @@ async function main() {
     console.log(`${knownBugs} checks failed because of known bugs (see bench/README.md), not counted`);
   }
   console.log(`${passed} passed, ${failed} failed`);
+  updateReadme('reliability', [
+    `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
+    '',
+    tableText(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary),
+  ].join('\n'));
   // Exit now: ssh2 sockets of abandoned sessions (the "VS Code killed" trials) may keep the loop alive.
   process.exit(failed === 0 ? 0 : 1);
 }
