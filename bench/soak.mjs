@@ -13,6 +13,7 @@ const TRIALS = argValue('--trials', 10);
 const SESSIONS = argValue('--sessions', 50);
 const HOSTILE = argValue('--hostile', 240);
 const GRACE = argValue('--grace', 6);
+const SAVES = argValue('--saves', 20);
 const NODE_DIR = process.argv.includes('--node-dir') ? process.argv[process.argv.indexOf('--node-dir') + 1] : undefined;
 const log = (...a) => console.error('[soak]', ...a);
 
@@ -415,6 +416,61 @@ async function dropInLiterally(node, values) {
   return problems;
 }
 
+/**
+ * Drop-in saves with the connection cut at a random point, before or during the save (its own sshd
+ * killed on the node). Afterwards the drop-in must be the old content or the new one, whole, and no
+ * temporary file may be left.
+ */
+async function dropInSaves(node) {
+  const { writeNodeFile, sha256 } = out('src/systemd/nodeFileWrite');
+  const dir = '/etc/systemd/system/kubelet.service.d';
+  const file = `${dir}/90-krd-soak.conf`;
+  const killOwnSshd = 'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p';
+  let whole = 0;
+  let cutDuring = 0;
+  let maxSeconds = 0;
+  try {
+    for (let i = 0; i < SAVES; i++) {
+      const old = `# soak save ${i}, old\n[Service]\nEnvironment="KRD_SOAK=${i}"\n`;
+      await node.ssh(`printf '%s' '${old}' > ${file}`);
+      // From a few bytes to a few MB, so the cut lands before, during or after the transfer.
+      const padding = '#'.repeat(Math.floor(Math.random() * 4 * 1024 * 1024));
+      const next = `# soak save ${i}, new\n[Service]\nEnvironment="KRD_SOAK=new${i}"\n${padding}\n`;
+      const own = connect(node);
+      await own.exec(['true']);
+      const t0 = Date.now();
+      const saving = writeNodeFile(own, file, Buffer.from(next), { create: true, overwrite: true, expectedSha256: sha256(old) }).then(() => 'saved', () => 'failed');
+      await sleep(Math.floor(Math.random() * 60));
+      await own.exec(['/bin/sh', '-c', killOwnSshd]).catch(() => undefined);
+      const outcome = await saving;
+      own.disconnect();
+      if (outcome === 'failed') {
+        cutDuring++;
+      }
+      // The node side cleans up its temp file when the channel dies; give it a moment.
+      let temps = '';
+      for (let j = 0; j < 20; j++) {
+        temps = (await node.ssh(`ls -a ${dir} | grep -F .krd- || true`)).stdout.trim();
+        if (temps === '') {
+          break;
+        }
+        await sleep(250);
+      }
+      maxSeconds = Math.max(maxSeconds, (Date.now() - t0) / 1000);
+      const onNode = (await node.ssh(`sha256sum < ${file} | cut -c1-64`)).stdout.trim();
+      const ok = (onNode === sha256(old) || onNode === sha256(next)) && temps === '';
+      if (ok) {
+        whole++;
+      }
+      record(`drop-in save #${i + 1} (${outcome === 'failed' ? 'cut' : 'finished'}): ${onNode === sha256(next) ? 'new' : onNode === sha256(old) ? 'old' : 'TORN'} content, no temp file`, ok, temps ? `left: ${temps}` : '');
+    }
+  } finally {
+    await node.ssh(`rm -f ${file}; rm -f ${dir}/.90-krd-soak.conf.krd-*`);
+  }
+  summary.push(['drop-in saves, connection cut', String(SAVES), String(whole), `${fmt(maxSeconds, 1)} s`, String(SAVES - whole)]);
+  log(`drop-in saves: ${cutDuring} of ${SAVES} cut before the node confirmed`);
+}
+
 async function main() {
   const started = Date.now();
   const workspace = mkdtempSync(path.join(tmpdir(), 'krd-soak-'));
@@ -432,8 +488,8 @@ async function main() {
     if (before !== '') {
       throw new Error(`the node is not clean before the soak: ${before}`);
     }
-    console.log(`Soak on ${node.name}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions, grace ${GRACE} s`);
-    for (const [what, phase] of [['hostile input', () => hostileInput(node, conn)], ['fault trials', () => faultTrials(node, binary, workspace, hashes)], ['sessions', () => sessionsInARow(node, binary, workspace, hashes)]]) {
+    console.log(`Soak on ${node.name}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions, ${SAVES} drop-in saves, grace ${GRACE} s`);
+    for (const [what, phase] of [['hostile input', () => hostileInput(node, conn)], ['fault trials', () => faultTrials(node, binary, workspace, hashes)], ['sessions', () => sessionsInARow(node, binary, workspace, hashes)], ['drop-in saves', () => dropInSaves(node)]]) {
       const t0 = Date.now();
       await phase();
       log(`${what}: ${fmt((Date.now() - t0) / 1000, 1)} s`);
@@ -461,7 +517,7 @@ async function main() {
   }
   console.log(`${passed} passed, ${failed} failed`);
   updateReadme('reliability', [
-    `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
+    `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, ${SAVES} drop-in saves cut at random points, safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
     '',
     tableText(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary),
   ].join('\n'));
