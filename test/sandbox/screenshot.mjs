@@ -76,6 +76,10 @@ async function main() {
   // Give the tree a moment to ask the extension for its children.
   await page.locator('.pane-body .monaco-list-row').first().waitFor({ timeout: 10_000 }).catch(() => {});
   await page.waitForTimeout(1500);
+  // Expand the first node, so the picture shows the kubelet unit as the extension reads it.
+  await page.locator('.pane-body .monaco-list-row').first().click().catch(() => {});
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'kubelet.service' }).first().waitFor({ timeout: 20_000 }).catch(() => {});
+  await page.waitForTimeout(1500);
   const rows = await page.locator('.pane-body .monaco-list-row').allInnerTexts().catch(() => []);
   if (rows.length) say(`Nodes view rows: ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}`);
   await page.mouse.move(700, 880); // away from the activity bar, so no hover tooltip covers the view
