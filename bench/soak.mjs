@@ -14,6 +14,7 @@ const SESSIONS = argValue('--sessions', 50);
 const HOSTILE = argValue('--hostile', 240);
 const GRACE = argValue('--grace', 6);
 const SAVES = argValue('--saves', 20);
+const REBOOTS = argValue('--reboots', 10);
 const NODE_DIR = process.argv.includes('--node-dir') ? process.argv[process.argv.indexOf('--node-dir') + 1] : undefined;
 const log = (...a) => console.error('[soak]', ...a);
 
@@ -211,7 +212,8 @@ async function sessionsInARow(node, binary, workspace, hashes) {
           }
         }
         const outcome = await withTimeout(s.finished, 30_000, 'restore');
-        const problems = await nodeProblems(node, hashes);
+        const kept = (await node.ssh('cat /etc/krd-reboot-marker')).stdout.trim() === marker;
+        const problems = `${await nodeProblems(node, hashes)}${kept ? '' : ' /etc was not kept across the reboot'}`.trim();
         maxRestore = Math.max(maxRestore, (performance.now() - t0) / 1000);
         if (outcome.restored && problems === '') {
           ok++;
@@ -471,6 +473,81 @@ async function dropInSaves(node) {
   log(`drop-in saves: ${cutDuring} of ${SAVES} cut before the node confirmed`);
 }
 
+/** Runs test/node/boot-node.sh for a node whose rootfs persists across reboots (only /run is wiped). */
+function bootPersistentNode(name, index, state) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [path.join(ROOT, 'test/node/boot-node.sh'), name, String(index), state], {
+      env: { ...process.env, KRD_NODE_PERSISTENT: '1' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.on('close', (code) => (code === 0 ? resolve(existingNode(state)) : reject(new Error(`boot-node.sh failed: ${err.slice(-800)}`))));
+  });
+}
+
+/**
+ * Reboots mid-session, halted at syncLoop, on a node whose /etc and /var persist: after the reboot the
+ * original kubelet must run from the original unit files with nothing of the session left, because
+ * the debug drop-in and the safeguard's state live in /run.
+ */
+async function rebootTrials(binary, workspace) {
+  if (REBOOTS === 0) {
+    return;
+  }
+  const used = (await import('node:child_process')).execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  const index = [...Array(20).keys()].map((i) => 249 - i).find((i) => !used.includes(` 10.213.${i}.`));
+  const state = mkdtempSync(path.join(tmpdir(), 'krd-reboot-'));
+  const name = `krdrb${index}`;
+  const times = [];
+  let restored = 0;
+  let node = await bootPersistentNode(name, index, state);
+  try {
+    const hashes = await unitHashes(node);
+    // Proof that this is a reboot of the same disk, not a fresh node: a marker in /etc survives it.
+    const marker = `reboot-${process.pid}-${Date.now()}`;
+    await node.ssh(`echo ${marker} > /etc/krd-reboot-marker`);
+    for (let i = 0; i < REBOOTS; i++) {
+      const conn = connect(node);
+      try {
+        await startSession(node, conn, binary, workspace);
+        const nspawnPid = JSON.parse(readFileSync(path.join(state, 'node.json'), 'utf8')).nspawnPid;
+        const t0 = Date.now();
+        await node.ssh('systemctl reboot').catch(() => undefined);
+        // nspawn exits when the container reboots; the node then boots again from the same rootfs.
+        for (let j = 0; j < 300 && isAlive(nspawnPid); j++) {
+          await sleep(100);
+        }
+        node = await bootPersistentNode(name, index, state);
+        const seconds = (Date.now() - t0) / 1000;
+        const kept = (await node.ssh('cat /etc/krd-reboot-marker')).stdout.trim() === marker;
+        const problems = `${await nodeProblems(node, hashes)}${kept ? '' : ' /etc was not kept across the reboot'}`.trim();
+        times.push(seconds);
+        if (problems === '') {
+          restored++;
+        }
+        record(`reboot mid-session #${i + 1}: the original kubelet is back after ${fmt(seconds, 1)} s`, problems === '', problems);
+      } catch (err) {
+        record(`reboot mid-session #${i + 1}`, false, err.message);
+      } finally {
+        conn.disconnect();
+      }
+    }
+  } finally {
+    await new Promise((r) => spawn('bash', [path.join(ROOT, 'test/node/stop-node.sh'), state], { stdio: 'ignore' }).on('close', r));
+    rmSync(state, { recursive: true, force: true });
+  }
+  summary.push(['fault: node rebooted (/etc kept)', String(REBOOTS), String(restored), times.length ? `${fmt(Math.max(...times), 1)} s` : '-', String(REBOOTS - restored)]);
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function main() {
   const started = Date.now();
   const workspace = mkdtempSync(path.join(tmpdir(), 'krd-soak-'));
@@ -488,8 +565,8 @@ async function main() {
     if (before !== '') {
       throw new Error(`the node is not clean before the soak: ${before}`);
     }
-    console.log(`Soak on ${node.name}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions, ${SAVES} drop-in saves, grace ${GRACE} s`);
-    for (const [what, phase] of [['hostile input', () => hostileInput(node, conn)], ['fault trials', () => faultTrials(node, binary, workspace, hashes)], ['sessions', () => sessionsInARow(node, binary, workspace, hashes)], ['drop-in saves', () => dropInSaves(node)]]) {
+    console.log(`Soak on ${node.name}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions, ${SAVES} drop-in saves, ${REBOOTS} reboots, grace ${GRACE} s`);
+    for (const [what, phase] of [['hostile input', () => hostileInput(node, conn)], ['fault trials', () => faultTrials(node, binary, workspace, hashes)], ['sessions', () => sessionsInARow(node, binary, workspace, hashes)], ['drop-in saves', () => dropInSaves(node)], ['reboots', () => rebootTrials(binary, workspace)]]) {
       const t0 = Date.now();
       await phase();
       log(`${what}: ${fmt((Date.now() - t0) / 1000, 1)} s`);
@@ -517,7 +594,7 @@ async function main() {
   }
   console.log(`${passed} passed, ${failed} failed`);
   updateReadme('reliability', [
-    `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, ${SAVES} drop-in saves cut at random points, safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
+    `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, ${SAVES} drop-in saves cut at random points, ${REBOOTS} reboots mid-session, safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
     '',
     tableText(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary),
   ].join('\n'));

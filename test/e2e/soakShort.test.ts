@@ -27,7 +27,7 @@ describe('Soak (short): faults, sessions in a row, hostile input', function () {
 
   it('restores the node after every fault and session, leaks nothing, and runs no hostile input', async () => {
     const node = sharedNode();
-    const { code, output } = await runSoak(['--node-dir', node.stateDir, '--no-build', '--trials', '3', '--sessions', '5', '--hostile', '200', '--saves', '5', '--grace', '5'], 110_000);
+    const { code, output } = await runSoak(['--node-dir', node.stateDir, '--no-build', '--trials', '3', '--sessions', '5', '--hostile', '200', '--saves', '5', '--reboots', '0', '--grace', '5'], 110_000);
     const result = /^(\d+) passed, (\d+) failed$/m.exec(output);
     assert.ok(result, `no result line from bench/soak.mjs (exit ${code}):\n${output}`);
     assert.strictEqual(result[2], '0', output);

@@ -5,6 +5,9 @@
 #   NAME       machine name: lower-case letters, digits, '-', at most 12 characters (host veth ve-NAME <= 15)
 #   INDEX      1..250; host side 10.213.INDEX.1/30, node 10.213.INDEX.2/30
 #   STATE_DIR  absolute path; receives node.json, ssh_config, known_hosts, id_ed25519, console.log
+# KRD_NODE_PERSISTENT=1 boots a private copy of the rootfs in STATE_DIR/rootfs instead of a volatile
+# overlay, so /etc and /var survive a reboot (boot the same STATE_DIR again after `systemctl reboot`)
+# and only /run is wiped, as on a real node. The copy is reused while it exists.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -92,9 +95,16 @@ echo "$marker" >"$state/in-use-marker"
 exec 8>&-
 
 # --- Boot.
+root_args=(-D "$node_dir/rootfs" --volatile=overlay)
+if [[ ${KRD_NODE_PERSISTENT:-} == 1 ]]; then
+  if [[ ! -d $state/rootfs ]]; then
+    cp -a --reflink=auto "$node_dir/rootfs" "$state/rootfs.tmp" && mv "$state/rootfs.tmp" "$state/rootfs"
+  fi
+  root_args=(-D "$state/rootfs")
+fi
 t_boot=$EPOCHREALTIME
-setsid systemd-nspawn -D "$node_dir/rootfs" --boot --machine="$name" --register=no --keep-unit \
-  --network-veth --volatile=overlay --console=passive --link-journal=no --resolv-conf=off \
+setsid systemd-nspawn "${root_args[@]}" --boot --machine="$name" --register=no --keep-unit \
+  --network-veth --console=passive --link-journal=no --resolv-conf=off \
   --bind-ro="$state/host0.network:/etc/systemd/network/10-krd-host0.network" \
   </dev/null >"$state/console.log" 2>&1 &
 nspawn=$!
