@@ -1,12 +1,13 @@
 // `npm run soak`: fault trials, hostile input and debug sessions in a row against a test node, each
 // checked with OpenSSH (kubelet back, unit files unchanged, nothing left). Prints `N passed, N failed`.
 // Flags (--trials, --sessions, --hostile, --grace, --node-dir, --no-build, --known-bugs): bench/README.md.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { isAlive } from '../test/vscode/lib/processes.mjs';
 import { ROOT, argValue, buildDebugKubelet, ensureBuilt, fmt, nodeProblems, out, printTable, runToSyncLoop, tableText, updateReadme, sleep, unitHashes, waitRestored } from './lib.mjs';
 
 const TRIALS = argValue('--trials', 10);
@@ -493,7 +494,7 @@ async function rebootTrials(binary, workspace) {
   if (REBOOTS === 0) {
     return;
   }
-  const used = (await import('node:child_process')).execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
+  const used = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
   const index = [...Array(20).keys()].map((i) => 249 - i).find((i) => !used.includes(` 10.213.${i}.`));
   const state = mkdtempSync(path.join(tmpdir(), 'krd-reboot-'));
   const name = `krdrb${index}`;
@@ -536,15 +537,6 @@ async function rebootTrials(binary, workspace) {
     rmSync(state, { recursive: true, force: true });
   }
   summary.push(['fault: node rebooted (/etc kept)', String(REBOOTS), String(restored), times.length ? `${fmt(Math.max(...times), 1)} s` : '-', String(REBOOTS - restored)]);
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function main() {

@@ -9,10 +9,3 @@ export interface Logger {
   error(message: string): void;
 }
 
-export const silentLogger: Logger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};

@@ -333,7 +333,7 @@ async function restoreNode(node: NodeConnection, paths: SafeguardPaths, original
 }
 
 /** Confirms the node is as before: the real binary running, none of our files, units or ports left. */
-export async function checkRestored(node: NodeConnection, paths: SafeguardPaths, originalBinary: string, port: number): Promise<RestoreReport> {
+async function checkRestored(node: NodeConnection, paths: SafeguardPaths, originalBinary: string, port: number): Promise<RestoreReport> {
   const script = [
     `pid=$(systemctl show -p MainPID --value -- ${shellQuote(paths.unit)})`,
     `echo "state=$(systemctl show -p ActiveState --value -- ${shellQuote(paths.unit)})"`,

@@ -1,6 +1,5 @@
 // Maps workspace files to the paths recorded in the binary. DBG=1 builds keep the build machine's
 // absolute paths, so the mapping is derived from where a known file of the module sits in each.
-import * as path from 'path';
 
 export interface PathMapping {
   from: string;
@@ -33,6 +32,3 @@ export function findAnchor(sources: readonly string[]): string | undefined {
   return candidates.sort((a, b) => a.length - b.length)[0];
 }
 
-export function joinLocal(root: string, rel: string): string {
-  return path.join(root, ...rel.split('/'));
-}

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureVSCode } from '../vscode/lib/vscodeInstall.mjs';
 import { freePort, waitForHttp } from '../vscode/lib/net.mjs';
-import { spawnGroup, stopTree } from '../vscode/lib/processes.mjs';
+import { isAlive, spawnGroup, stopTree } from '../vscode/lib/processes.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nodeHarness = join(repo, 'test', 'node');
@@ -45,15 +45,6 @@ function freeNodeIndex() {
   const addrs = spawnSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' }).stdout ?? '';
   for (let i = 200; i <= 250; i++) if (!addrs.includes(` 10.213.${i}.`)) return i;
   throw new Error('no free 10.213.200-250.x subnet for the sandbox node');
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function cmdline(pid) {

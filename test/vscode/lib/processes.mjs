@@ -95,3 +95,13 @@ export async function stopTree(rootPid, { graceMs = 5000, group = true, rootStar
 export function childrenOf(pid) {
   return new Map([...descendants(pid)].filter(([child]) => procStat(child)?.ppid === pid));
 }
+
+/** Whether a process with this PID exists (signal 0 checks without sending anything). */
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
