@@ -32,32 +32,6 @@ tree_hash() {
   ) | short_hash
 }
 
-# The Debian mirror this machine's apt already uses: the deb822 sources first, then sources.list.
-debian_mirror() {
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk -v suite="$suite" '
-      function flush() {
-        if (deb && uri != "" && (want || (fallback == "" && plain))) { if (want) { print uri; done = 1; exit } fallback = uri }
-        deb = 0; want = 0; plain = 0; uri = ""
-      }
-      /^[[:space:]]*$/ { flush(); next }
-      /^[[:space:]]*#/ { next }
-      tolower($1) == "types:"  { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
-      tolower($1) == "uris:"   { uri = $2 }
-      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) { if ($i == suite) want = 1; if ($i !~ /-/) plain = 1 } }
-      END { if (!done) { flush(); if (!done && fallback != "") print fallback } }' "$f")
-    [[ -n $uri ]] && { echo "$uri"; return; }
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    uri=$(awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) !~ /-/) { print $i; exit } }' "$f")
-    [[ -n $uri ]] && { echo "$uri"; return; }
-  done
-  return 1
-}
-
 # Removes a stale build directory without ever descending into something still mounted inside it.
 remove_build_dir() {
   local dir=$1 mnt
@@ -143,7 +117,7 @@ trap 'exit 143' TERM
 
 t_all=$EPOCHREALTIME
 if [[ ! -d $base_dir ]]; then
-  mirror=$(debian_mirror) || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+  mirror=$("$here/debian-mirror.sh") || die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
   log "debootstrap $suite from $mirror into $(basename "$base_dir") (about 2 min)"
   t=$EPOCHREALTIME
   tmp=$(mktemp -d "$cache/.tmp-base-XXXXXX")

@@ -87,6 +87,10 @@ if ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
 fi
 
 START=$(date +%s)
+# Under `npm run setup` the outer npm exports npm_config_* and npm_* variables (its user agent names
+# Node 20, which code-server's postinstall rejects; its nodedir points at Node 20's headers). The
+# nested installs below must see none of them, as if run from a plain shell.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -iE '^npm_')
 # Keep npm's cache inside the cache folder rather than in $HOME (node-gyp needs no header
 # download: it gets npm_config_nodedir below).
 export npm_config_cache="$CACHE_ROOT/npm-cache"
