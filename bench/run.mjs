@@ -24,10 +24,9 @@ const { launchConfig, testHooks } = out('test/support/launchHooks');
 const { remoteSha256, sha256File, uploadBinary } = out('src/build/upload');
 const { DapBridge } = out('src/debug/dapBridge');
 const { DapMessageReader, encodeDapMessage } = out('src/debug/dapFraming');
-const { DelveRpc } = out('src/debug/delveRpc');
 const { KubeletDapProxy } = out('src/debug/dapProxy');
 const { launchKubeletUnderDelve } = out('src/debug/kubeletLauncher');
-const { derivePathMappings, findAnchor } = out('src/debug/pathMapping');
+const { mappingsFor } = out('src/debug/pathMapping');
 const { functionForStage } = out('src/debug/startupStages');
 const { DapTestClient } = out('test/support/dapClient');
 const { memoryLogger } = out('test/support/nodeClient');
@@ -247,14 +246,11 @@ async function extensionFirstStop(node, binary, workspace, hashes) {
   const t0 = performance.now();
   const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'none', binary }, breakAt: ['syncLoop'] }), workspace, testHooks({ graceSeconds: 20 }));
   const tAttach = performance.now();
-  const rpc = new DelveRpc(await conn.forwardOut('127.0.0.1', target.port));
-  const sources = await rpc.listSources('pkg/kubelet/kubelet\\.go$');
-  rpc.close();
   let client;
   const proxy = new KubeletDapProxy({
-    stream: await conn.forwardOut('127.0.0.1', target.port),
+    stream: await target.openStream(),
     target,
-    substitutePath: derivePathMappings([], workspace, findAnchor(sources)),
+    substitutePath: mappingsFor([], workspace, target.sources).mappings,
     stopOnEntry: false,
     log: memoryLogger(),
     toClient: (m) => client.receive(m),

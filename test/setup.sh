@@ -11,7 +11,7 @@ started=$SECONDS
 # debootstrap and systemd-nspawn boot the test node; OpenSSH is the baseline the tests compare with;
 # Go builds the sample kubelet locally; Chromium drives the VS Code server headless; libkrb5-dev is
 # needed by code-server's native modules.
-packages=(debootstrap systemd-container openssh-client iproute2 golang-go make gcc libc6-dev file chromium libkrb5-dev ca-certificates)
+packages=(debootstrap systemd-container openssh-client iproute2 golang-go make gcc libc6-dev file rsync jq chromium libkrb5-dev ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

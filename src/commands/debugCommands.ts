@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { restoreUnitOnNode } from '../debug/kubeletLauncher';
 import { functionsOfSession } from '../debug/registerDebugger';
-import { availableStages, STARTUP_STAGES } from '../debug/startupStages';
+import { availableStages, STAGE_NAMES, STARTUP_STAGES } from '../debug/startupStages';
 import type { Services } from '../services';
 import { showError } from '../ui/showError';
 import { pickNode } from './pickNode';
@@ -32,8 +32,8 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
     vscode.commands.registerCommand('kubelet.breakAtStage', async () => {
       // In a live session, offer only the stages this binary has: names move between versions.
       const have = functionsOfSession(vscode.debug.activeDebugSession);
-      const stages = have ? availableStages(have) : STARTUP_STAGES;
-      const picks = stages.map((s) => ({ label: `${STARTUP_STAGES.indexOf(s) + 1}. ${s.stage}`, description: s.func, func: s.func }));
+      const stages = have ? availableStages(have) : STARTUP_STAGES.map((s) => ({ stage: s.stage, func: s.funcs[0] }));
+      const picks = stages.map((s) => ({ label: `${STAGE_NAMES.indexOf(s.stage) + 1}. ${s.stage}`, description: s.func, func: s.func }));
       const chosen = await vscode.window.showQuickPick(picks, {
         title: have ? 'Break at startup stage (stages in this kubelet)' : 'Break at startup stage',
         placeHolder: 'The kubelet runs these in this order; stages that run once at start-up are hit on the next debug start',

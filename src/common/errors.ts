@@ -16,6 +16,7 @@ export const enum ErrorCode {
   SudoNeedsPassword = 'KRD1101',
   RemoteCommandFailed = 'KRD1102',
   Cancelled = 'KRD1103',
+  RemoteCommandTimedOut = 'KRD1104',
   UnitNotFound = 'KRD1201',
   UnitQueryFailed = 'KRD1202',
   NodeFileNotFound = 'KRD1301',
@@ -39,6 +40,7 @@ export const enum ErrorCode {
   DelveDidNotStart = 'KRD1603',
   RestoreFailed = 'KRD1604',
   UnsupportedUnit = 'KRD1605',
+  NotDebuggable = 'KRD1506',
 }
 
 export class UserError extends Error {
@@ -87,6 +89,8 @@ export const errors = {
   remoteCommandFailed: (host: string, what: string, code: number | null, stderr: string) =>
     new UserError(ErrorCode.RemoteCommandFailed, `${what} failed on ${host} (exit ${code ?? 'signal'})${stderr ? `: ${lastLine(stderr)}` : ''}.`, ['showLog'], stderr),
   cancelled: () => new UserError(ErrorCode.Cancelled, 'Cancelled.'),
+  remoteCommandTimedOut: (command: string, seconds: number) =>
+    new UserError(ErrorCode.RemoteCommandTimedOut, `A command on the node did not finish within ${seconds} s and was stopped: ${command.length > 120 ? `${command.slice(0, 117)}…` : command}. Check that the node is not overloaded, then try again.`, ['retry', 'showLog']),
   unitNotFound: (host: string, unit: string) =>
     new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
   nodeFileNotFound: (host: string, path: string) =>

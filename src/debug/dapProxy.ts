@@ -23,6 +23,8 @@ export interface DapProxyOptions {
   onHaltChange?(halted: boolean): void;
   /** After the node was restored (or restoring failed), once. */
   onFinished?(outcome: { restored: boolean; message: string }): void;
+  /** The first stop, with the seconds from configurationDone (the kubelet running on) to it. */
+  onFirstStop?(secondsAfterConfigurationDone: number): void;
 }
 
 // Our own requests to Delve use sequence numbers far above VS Code's, so replies can't be confused.
@@ -37,6 +39,8 @@ export class KubeletDapProxy {
   private ending?: Promise<void>;
   private finished = false;
   private threadId = 1;
+  private configurationDoneAt?: number;
+  private stoppedOnce = false;
 
   constructor(private readonly o: DapProxyOptions) {
     this.bridge = new DapBridge(o.stream, {
@@ -77,6 +81,9 @@ export class KubeletDapProxy {
       case 'setFunctionBreakpoints':
         this.hadFunctionBreakpoints = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints.length > 0;
         break;
+      case 'configurationDone':
+        this.configurationDoneAt ??= Date.now();
+        break;
       case 'continue':
       case 'next':
       case 'stepIn':
@@ -114,6 +121,10 @@ export class KubeletDapProxy {
       if (event.event === 'stopped') {
         this.threadId = (event.body as DebugProtocol.StoppedEvent['body']).threadId ?? this.threadId;
         this.o.onHaltChange?.(true);
+        if (!this.stoppedOnce && this.configurationDoneAt !== undefined) {
+          this.stoppedOnce = true;
+          this.o.onFirstStop?.((Date.now() - this.configurationDoneAt) / 1000);
+        }
       } else if (event.event === 'continued') {
         this.o.onHaltChange?.(false);
       } else if (event.event === 'terminated' && !this.ending) {

@@ -15,6 +15,8 @@ export interface DebugDropInOptions {
   env: Readonly<Record<string, string | null>>;
   /** Marks the file so restore can tell it is ours. */
   sessionId: string;
+  /** The journal tag of the real daemon ("kubelet"); under Delve it would otherwise be "dlv". */
+  syslogIdentifier?: string;
 }
 
 export const DROP_IN_NAME = '99-kubelet-remote-debug.conf';
@@ -52,6 +54,8 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     // Stopping must never hang on a Delve that ignores SIGTERM; the whole cgroup goes, kubelet included.
     'TimeoutStopSec=5s',
     'KillMode=control-group',
+    // journalctl -t kubelet and log shippers keep seeing the kubelet's lines while it runs under Delve.
+    ...(options.syslogIdentifier ? [`SyslogIdentifier=${quoteUnitWord(options.syslogIdentifier)}`] : []),
     'ExecStart=',
     `ExecStart=${command}`,
   ];

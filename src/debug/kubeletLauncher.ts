@@ -1,22 +1,32 @@
 // Takes a node from "kubelet running" to "the same kubelet halted under Delve, reachable through
 // the SSH connection", checking everything that can fail before the kubelet is touched, and hands
-// back a target that knows how to put the node back.
+// back a target that knows how to put the node back. The launch reads as its steps:
+// checks → build → verify binary → upload → version skew → arm → wait for Delve.
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { errors, ErrorCode, UserError } from '../common/errors';
-import type { Logger } from '../common/logger';
+import type { Duplex } from 'stream';
+import { BinaryFacts, readBinaryFacts } from '../binary/binaryFacts';
+import { withLocalReader, withSftpReader } from '../binary/fileReaders';
+import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
 import { checkDelveSupportsGo, parseDelveVersion } from '../build/delveCompatibility';
-import { GoBuildInfo, readGoBuildInfo, readLocalGoBuildInfo } from '../build/goBuildInfo';
+import { chooseDebugBuildCommand } from '../build/debugBuildCommand';
 import { UploadProgress, uploadBinary } from '../build/upload';
 import { checkVersionSkew, KubeVersion, parseKubernetesVersion } from '../build/versionSkew';
+import { errors, ErrorCode, UserError } from '../common/errors';
+import type { Logger } from '../common/logger';
 import type { NodeConnection } from '../ssh/nodeConnection';
 import { shellQuote } from '../ssh/shellQuote';
 import { effectiveList, mergeUnitFiles, UnitFileSyntaxError } from '../systemd/unitFile';
-import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
+import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import { buildDebugDropIn, DROP_IN_NAME } from './debugDropIn';
-import type { KubeletLaunchConfig } from './launchConfig';
+import { waitForDelveReady } from './delveReadiness';
+import type { BuildSettings, KubeletLaunchConfig } from './launchConfig';
+import { LaunchSteps, StepTimings } from './launchSteps';
 import { armScript, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
+
+export type { StepTimings };
 
 export interface LaunchHooks {
   log: Logger;
@@ -29,13 +39,15 @@ export interface LaunchHooks {
   buildOutput(chunk: string): void;
   /** Asked when the debug binary's version differs in a way that restarts containers. */
   confirmVersionSkew(message: string): Promise<boolean>;
+  /** Asked when the binary cannot say whether it was built for debugging. */
+  confirmUnverifiedBinary?(message: string): Promise<boolean>;
   graceSeconds: number;
+  /** Limit for Delve to listen and load the binary; a 153 MB kubelet takes seconds on a busy node. */
+  delveStartTimeoutSeconds?: number;
   /** A Delve binary on this machine to upload and use instead of the node's own. */
   localDlvPath?: string;
-}
-
-export interface StepTimings {
-  [step: string]: number;
+  /** How to reach Delve's port; defaults to an SSH direct-tcpip channel to the node's loopback. */
+  openDelveStream?(node: NodeConnection, port: number, signal?: AbortSignal): Promise<Duplex>;
 }
 
 export interface DebugTarget {
@@ -48,6 +60,11 @@ export interface DebugTarget {
   kubeVersion?: KubeVersion;
   timings: StepTimings;
   paths: SafeguardPaths;
+  /** The binary's kubelet functions (for the startup stages) and its source files (for path mapping). */
+  functions: string[];
+  sources: string[];
+  /** Opens another stream to Delve (the DAP session's). */
+  openStream(): Promise<Duplex>;
   /** Ends the session on the node: guard stopped, drop-in removed, unit restarted and checked. */
   restore(): Promise<RestoreReport>;
   /** Tells the node-side safeguard we are still here. */
@@ -61,26 +78,80 @@ export interface RestoreReport {
   leftovers: string[];
 }
 
+/** Measured: Delve loads the 153 MB v1.20 debug kubelet in 3.5–4.7 s on 2 idle cores; leave room for a loaded node. */
+export const DEFAULT_DELVE_START_TIMEOUT_SECONDS = 90;
+
 const GOARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
+/** Where the debug binary comes from, once the configuration is resolved. */
+type ResolvedBuild =
+  | { where: 'local'; command: string; reason: string; cwd: string; output: string }
+  | { where: 'node'; command: string; reason: string; sourceDir: string; output: string }
+  | { where: 'none'; binary: string };
+
+/** The binary to check and install: a local file to upload, or a file the build left on the node. */
+type BuiltBinary = { local: string } | { onNode: string };
+
 export async function launchKubeletUnderDelve(node: NodeConnection, config: KubeletLaunchConfig, workspaceRoot: string | undefined, hooks: LaunchHooks): Promise<DebugTarget> {
-  const timings: StepTimings = {};
-  let mark = Date.now();
-  const lap = (name: string) => {
-    const now = Date.now();
-    timings[name] = (timings[name] ?? 0) + (now - mark) / 1000;
-    mark = now;
-  };
-  const cancelled = () => {
-    if (hooks.signal.aborted) {
-      throw errors.cancelled();
+  const steps = new LaunchSteps(hooks.signal, hooks.progress);
+  const paths = safeguardPaths(config.unit);
+  const open = (port: number) => (hooks.openDelveStream ?? defaultDelveStream)(node, port, hooks.signal);
+
+  const nodeFacts = await steps.run('checks', `Connecting to ${node.spec}`, () => checkNode(node, config, paths, hooks));
+  const build = await steps.run('checks', 'Choosing the debug build', () => resolveBuild(node, config.build, workspaceRoot, nodeFacts.arch));
+  const binary = await steps.run('build', buildTitle(build, node), () => runBuild(node, build, hooks));
+  const facts = await steps.run('checks', 'Checking the debug binary', () => verifyBinary(node, binary, nodeFacts.delve, config, hooks));
+  await steps.run('upload', 'Uploading the debug binary', () => installBinary(node, binary, config.remoteBinary, hooks));
+  const kubeVersion = await steps.run('checks', 'Comparing versions', () => checkSkew(node, facts, nodeFacts.status, hooks));
+
+  const armed = await steps.run('launch', `Starting ${config.unit} under Delve`, () => arm(node, config, paths, nodeFacts, hooks));
+  const restore = () => restoreNode(node, paths, nodeFacts.status.execStart[0]?.path ?? '', armed.port, armed.sessionId);
+  const renewLease = async () => {
+    const r = await node.exec(['touch', '-c', '--', paths.lease], { timeoutMs: 15_000 });
+    if (r.code !== 0) {
+      throw errors.remoteCommandFailed(node.spec, 'renewing the safeguard lease', r.code, r.stderr);
     }
   };
-  const paths = safeguardPaths(config.unit);
+  try {
+    const ready = await steps.run('delveLoad', `Waiting for Delve to load ${path.posix.basename(config.remoteBinary)}`, () => waitForDelveReady(node, {
+      unit: config.unit,
+      port: armed.port,
+      signal: hooks.signal,
+      timeoutSeconds: hooks.delveStartTimeoutSeconds ?? DEFAULT_DELVE_START_TIMEOUT_SECONDS,
+      keepAlive: renewLease,
+      openStream: () => open(armed.port),
+    }));
+    try {
+      const rpcLimits = { timeoutMs: 60_000, signal: hooks.signal };
+      const [functions, sources] = await steps.run('delveLoad', 'Reading the binary\'s functions and sources', () => Promise.all([
+        ready.rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.', rpcLimits),
+        ready.rpc.listSources('', rpcLimits),
+      ]));
+      hooks.log.info(`Delve listened after ${ready.listenSeconds.toFixed(2)} s and loaded the binary after ${ready.loadSeconds.toFixed(2)} s more.`);
+      return {
+        node, unit: config.unit, port: armed.port, remoteBinary: config.remoteBinary, goVersion: facts.info.goVersion, kubeVersion,
+        timings: steps.timings, paths, functions, sources, openStream: () => open(armed.port), restore, renewLease,
+      };
+    } finally {
+      ready.rpc.close();
+    }
+  } catch (err) {
+    await restore().catch((e: Error) => hooks.log.error(`Restoring after a failed start also failed: ${e.message}`));
+    throw err;
+  }
+}
 
-  hooks.progress(`Connecting to ${node.spec}`);
+interface NodeFacts {
+  status: UnitStatus;
+  execStart: string;
+  arch: string;
+  delve: { path: string; version: string; minor: number };
+}
+
+/** Everything about the node that can refuse the session, read before anything is built or changed. */
+async function checkNode(node: NodeConnection, config: KubeletLaunchConfig, paths: SafeguardPaths, hooks: LaunchHooks): Promise<NodeFacts> {
   await node.client(hooks.signal);
-  await node.runAsRoot('a root check (sudo -n true)', ['true']);
+  await node.runAsRoot('a root check (sudo -n true)', ['true'], { signal: hooks.signal });
   await refuseIfHeld(node, paths);
   const status = await readUnitStatus(node, config.unit, hooks.signal);
   const execStart = await readEffectiveExecStart(node, status);
@@ -92,111 +163,163 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
     await uploadBinary(node, hooks.localDlvPath, dlvPath, { signal: hooks.signal });
   }
   const delve = await nodeDelve(node, dlvPath);
-  lap('checks');
-  cancelled();
+  return { status, execStart, arch, delve };
+}
 
-  // 1. The debug binary, built where the configuration says.
-  const build = config.build;
-  const substitute = (s: string) => s.replace(/\$\{arch\}/g, arch);
-  let localBinary: string | undefined;
-  let nodeBuiltBinary: string | undefined;
-  if (build.where === 'local') {
-    const cwd = build.cwd ? build.cwd : workspaceRoot;
-    if (!cwd) {
-      throw new UserError(ErrorCode.BuildFailed, 'build.where is "local" but no workspace folder is open. Open the Kubernetes tree, or set build.cwd.', ['openSettings']);
-    }
-    hooks.progress(`Building: ${substitute(build.command!)}`);
-    await hooks.runLocalBuild(substitute(build.command!), cwd);
-    localBinary = path.resolve(cwd, substitute(build.output!));
-  } else if (build.where === 'node') {
-    hooks.progress(`Building on ${node.spec}`);
-    nodeBuiltBinary = path.posix.join(build.sourceDir!, substitute(build.output!));
-    const result = await node.execAsRoot(['/bin/sh', '-c', `cd ${shellQuote(build.sourceDir!)} && ${substitute(build.command!)}`], {
-      signal: hooks.signal,
-      onStdout: (c) => hooks.buildOutput(c.toString('utf8')),
-      onStderr: (c) => hooks.buildOutput(c.toString('utf8')),
-    });
-    if (result.code !== 0) {
-      throw new UserError(ErrorCode.BuildFailed, `The build on ${node.spec} failed (exit ${result.code}); the kubelet was not touched. See the build output for the compiler's errors.`, ['showLog'], result.stderr);
-    }
-  } else {
-    localBinary = build.binary!;
+/** Fills in the build command for the tree at hand when the configuration leaves it out. */
+async function resolveBuild(node: NodeConnection, build: BuildSettings, workspaceRoot: string | undefined, arch: string): Promise<ResolvedBuild> {
+  const withArch = (s: string) => s.replace(/\$\{arch\}/g, arch);
+  const output = withArch(build.output ?? '_output/local/bin/linux/${arch}/kubelet');
+  if (build.where === 'none') {
+    return { where: 'none', binary: build.binary! };
   }
-  lap('build');
-  cancelled();
+  if (build.where === 'node') {
+    const sourceDir = build.sourceDir!;
+    const golangSh = build.command ? undefined : await readNodeFile(node, path.posix.join(sourceDir, 'hack/lib/golang.sh'));
+    const choice = build.command ? { command: build.command, reason: 'from the launch configuration' } : chooseDebugBuildCommand(golangSh);
+    return { where: 'node', command: withArch(choice.command), reason: choice.reason, sourceDir, output };
+  }
+  const cwd = build.cwd || workspaceRoot;
+  if (!cwd) {
+    throw new UserError(ErrorCode.BuildFailed, 'build.where is "local" but no workspace folder is open. Open the Kubernetes tree, or set build.cwd.', ['openSettings']);
+  }
+  const golangSh = build.command ? undefined : await fs.promises.readFile(path.join(cwd, 'hack', 'lib', 'golang.sh'), 'utf8').catch(() => undefined);
+  const choice = build.command ? { command: build.command, reason: 'from the launch configuration' } : chooseDebugBuildCommand(golangSh);
+  return { where: 'local', command: withArch(choice.command), reason: choice.reason, cwd, output };
+}
 
-  // 2. Delve must support the Go that built the binary.
-  hooks.progress('Checking the debug binary');
-  const info = await readBuildInfo(node, localBinary, nodeBuiltBinary);
-  const compat = checkDelveSupportsGo(delve, info.goVersion);
+function buildTitle(build: ResolvedBuild, node: NodeConnection): string {
+  switch (build.where) {
+    case 'local': return `Building: ${build.command}`;
+    case 'node': return `Building on ${node.spec}: ${build.command}`;
+    case 'none': return `Using ${build.binary}`;
+  }
+}
+
+async function runBuild(node: NodeConnection, build: ResolvedBuild, hooks: LaunchHooks): Promise<BuiltBinary> {
+  switch (build.where) {
+    case 'none':
+      return { local: build.binary };
+    case 'local':
+      hooks.log.info(`Debug build: ${build.command} (in ${build.cwd}; ${build.reason}).`);
+      await hooks.runLocalBuild(build.command, build.cwd);
+      return { local: path.resolve(build.cwd, build.output) };
+    case 'node': {
+      hooks.log.info(`Debug build on ${node.spec}: ${build.command} (in ${build.sourceDir}; ${build.reason}).`);
+      hooks.buildOutput(`$ cd ${build.sourceDir} && ${build.command}\n`);
+      const result = await node.execAsRoot(['/bin/sh', '-c', `cd ${shellQuote(build.sourceDir)} && ${build.command}`], {
+        signal: hooks.signal,
+        // A cold Kubernetes build takes about 9 minutes on 2 cores; anything past an hour is stuck.
+        timeoutMs: 60 * 60 * 1000,
+        onStdout: (c) => hooks.buildOutput(c.toString('utf8')),
+        onStderr: (c) => hooks.buildOutput(c.toString('utf8')),
+      });
+      if (result.code !== 0) {
+        throw new UserError(ErrorCode.BuildFailed, `The build on ${node.spec} failed (exit ${result.code}); the kubelet was not touched. See the build output for the compiler's errors.`, ['showLog'], result.stderr);
+      }
+      return { onNode: path.posix.join(build.sourceDir, build.output) };
+    }
+  }
+}
+
+/** Delve must support the binary's Go, and the binary must carry what a debugger needs. */
+async function verifyBinary(node: NodeConnection, binary: BuiltBinary, delve: NodeFacts['delve'], config: KubeletLaunchConfig, hooks: LaunchHooks): Promise<BinaryFacts> {
+  const where = 'local' in binary ? binary.local : `${binary.onNode} on ${node.spec}`;
+  let facts: BinaryFacts;
+  try {
+    facts = 'local' in binary
+      ? await withLocalReader(binary.local, readBinaryFacts)
+      : await withSftpReader(await node.sftp(), binary.onNode, readBinaryFacts);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { code?: number }).code === 2) {
+      throw new UserError(ErrorCode.BuildFailed, `The build did not produce ${where}. Check build.output; the kubelet was not touched.`, ['openSettings']);
+    }
+    throw new UserError(ErrorCode.NotAGoBinary, `${where} is not a Go binary Delve can debug: ${(err as Error).message}`);
+  }
+  const compat = checkDelveSupportsGo(delve, facts.info.goVersion);
   if (!compat.ok) {
     throw new UserError(ErrorCode.DelveTooOld, `${compat.reason}. Install ${compat.suggestion} on ${node.spec} (go install github.com/go-delve/delve/cmd/dlv@latest, then set dlvPath), or set kubelet.debug.localDlvPath to upload one from here, and try again; the kubelet was not touched.`, ['openSettings']);
   }
-  lap('checks');
-
-  // 3. Put the binary in place (never over the node's own kubelet).
-  if (localBinary) {
-    hooks.progress('Uploading the debug binary');
-    const upload = await uploadBinary(node, localBinary, config.remoteBinary, { signal: hooks.signal, onProgress: hooks.uploadProgress });
-    hooks.log.info(upload.skipped ? `The node already has this binary (sha256 ${upload.sha256.slice(0, 12)}…); upload skipped.`
-      : `Uploaded ${(upload.bytes / 1e6).toFixed(1)} MB in ${upload.seconds.toFixed(2)} s.`);
-  } else if (nodeBuiltBinary) {
-    await node.runAsRoot('copying the binary into place', ['install', '-D', '-m', '0755', '--', nodeBuiltBinary, config.remoteBinary]);
+  const fix = 'Rebuild it for debugging: for Kubernetes before v1.24, make WHAT=cmd/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l"; from v1.24, make WHAT=cmd/kubelet DBG=1; otherwise go build -gcflags="all=-N -l" without -ldflags="-s -w".';
+  const verdict = facts.verdict;
+  switch (verdict.kind) {
+    case 'stripped':
+      throw new UserError(ErrorCode.NotDebuggable, `${where} has no debug information (${verdict.evidence}), so Delve cannot debug it. ${fix} The kubelet was not touched.`, ['showLog']);
+    case 'optimised':
+      if (!config.allowOptimizedBinary) {
+        throw new UserError(ErrorCode.NotDebuggable, `${where} was built with optimisations (${verdict.evidence}): breakpoints would move or not bind, and variables would show as optimised away. ${fix} To debug it anyway, set "allowOptimizedBinary": true. The kubelet was not touched.`, ['showLog']);
+      }
+      hooks.log.warn(`${where} is optimised (${verdict.evidence}); debugging it anyway because allowOptimizedBinary is set.`);
+      break;
+    case 'unknown': {
+      const message = `${where} does not say whether it was built for debugging (${verdict.evidence}). If it was built with optimisations, breakpoints may not bind.`;
+      hooks.log.warn(message);
+      if (hooks.confirmUnverifiedBinary && !(await hooks.confirmUnverifiedBinary(message))) {
+        throw errors.cancelled();
+      }
+      break;
+    }
+    case 'ok':
+      break;
   }
-  lap('upload');
-  cancelled();
+  return facts;
+}
 
-  // 4. Version skew: a different minor (or crossing 1.31) changes the container hash.
-  const [debugVersion, runningVersion] = await Promise.all([
-    readBinaryVersion(node, config.remoteBinary),
-    status.execStart[0] ? readBinaryVersion(node, status.execStart[0].path) : Promise.resolve(''),
-  ]);
-  const kubeVersion = parseKubernetesVersion(debugVersion);
-  const skew = checkVersionSkew(parseKubernetesVersion(runningVersion), kubeVersion);
+/** Puts the binary in place on the node (never over the node's own kubelet). */
+async function installBinary(node: NodeConnection, binary: BuiltBinary, remoteBinary: string, hooks: LaunchHooks): Promise<void> {
+  if ('onNode' in binary) {
+    await node.runAsRoot('copying the binary into place', ['install', '-D', '-m', '0755', '--', binary.onNode, remoteBinary], { signal: hooks.signal });
+    return;
+  }
+  const upload = await uploadBinary(node, binary.local, remoteBinary, { signal: hooks.signal, onProgress: hooks.uploadProgress });
+  hooks.log.info(upload.skipped ? `The node already has this binary (sha256 ${upload.sha256.slice(0, 12)}…); upload skipped.`
+    : `Uploaded ${(upload.bytes / 1e6).toFixed(1)} MB in ${upload.seconds.toFixed(2)} s.`);
+}
+
+/** A different minor (or crossing 1.31) changes the container hash: ask before that restarts every pod. */
+async function checkSkew(node: NodeConnection, facts: BinaryFacts, status: UnitStatus, hooks: LaunchHooks): Promise<KubeVersion | undefined> {
+  const debugVersion = parseKubernetesVersion(facts.stampedVersion ?? '');
+  const running = status.execStart[0] ? await readNodeBinaryVersion(node, status.execStart[0].path, hooks.signal) : '';
+  const skew = checkVersionSkew(parseKubernetesVersion(running), debugVersion);
   if (skew && !(await hooks.confirmVersionSkew(skew))) {
     throw new UserError(ErrorCode.VersionSkewDeclined, 'Debugging was cancelled because of the version skew; the kubelet was not touched.');
   }
-  lap('checks');
-  cancelled();
+  return debugVersion;
+}
 
-  // 5. Arm the safeguard and restart the unit under Delve.
-  hooks.progress(`Starting ${config.unit} under Delve`);
+/** Arms the safeguard and restarts the unit under Delve, in one root script on the node. */
+async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: SafeguardPaths, facts: NodeFacts, hooks: LaunchHooks): Promise<{ port: number; sessionId: string }> {
   const port = await pickPort(node);
   const sessionId = randomBytes(6).toString('hex');
   const holder: SessionHolder = { sessionId, holder: `${safeUser()}@${os.hostname()} (VS Code, pid ${process.pid})`, since: new Date().toISOString() };
   const dropInText = buildDebugDropIn({
-    execStart,
-    dlvPath: delve.path,
+    execStart: facts.execStart,
+    dlvPath: facts.delve.path,
     port,
     remoteBinary: config.remoteBinary,
     allowOtherUsers: node.user !== 'root',
     extraArgs: config.args,
     env: config.env,
     sessionId,
+    syslogIdentifier: path.posix.basename(facts.status.execStart[0]?.path ?? config.unit.replace(/\.service$/, '')),
   });
-  const armed = await node.execAsRoot(shArgv(armScript({ paths, holder, wasActive: status.activeState === 'active', graceSeconds: hooks.graceSeconds, dropInText, loginUser: node.user ?? 'root' })));
+  const armed = await node.execAsRoot(shArgv(armScript({ paths, holder, wasActive: facts.status.activeState === 'active', graceSeconds: hooks.graceSeconds, dropInText, loginUser: node.user ?? 'root' })), { signal: hooks.signal });
   if (armed.code === 75) {
     throw heldError(node, armed.stdout);
   }
   if (armed.code !== 0) {
     throw errors.remoteCommandFailed(node.spec, `starting ${config.unit} under Delve`, armed.code, armed.stderr);
   }
+  return { port, sessionId };
+}
 
-  const restore = () => restoreNode(node, paths, status.execStart[0]?.path ?? '', port, sessionId);
-  try {
-    await waitForDelve(node, config.unit, port, hooks.signal);
-  } catch (err) {
-    await restore().catch((e: Error) => hooks.log.error(`Restoring after a failed start also failed: ${e.message}`));
-    throw err;
-  }
-  lap('launch');
-  const renewLease = async () => {
-    const r = await node.exec(['touch', '-c', '--', paths.lease]);
-    if (r.code !== 0) {
-      throw errors.remoteCommandFailed(node.spec, 'renewing the safeguard lease', r.code, r.stderr);
-    }
-  };
-  return { node, unit: config.unit, port, remoteBinary: config.remoteBinary, goVersion: info.goVersion, kubeVersion, timings, paths, restore, renewLease };
+async function defaultDelveStream(node: NodeConnection, port: number): Promise<Duplex> {
+  return node.forwardOut('127.0.0.1', port);
+}
+
+async function readNodeFile(node: NodeConnection, file: string): Promise<string | undefined> {
+  const r = await node.execAsRoot(['cat', '--', file], { timeoutMs: 30_000 });
+  return r.code === 0 ? r.stdout : undefined;
 }
 
 async function refuseIfHeld(node: NodeConnection, paths: SafeguardPaths): Promise<void> {
@@ -218,7 +341,7 @@ function heldError(node: NodeConnection, sessionJson: string): UserError {
   } catch {
     // An unreadable session file still means the node is taken.
   }
-  return new UserError(ErrorCode.SessionHeld, `The kubelet on ${node.spec} is already being debugged by ${who}. Only one session per node is allowed; end that one first.`);
+  return new UserError(ErrorCode.SessionHeld, `${node.spec}'s unit is already being debugged by ${who}. Only one session per node is allowed; end that one first.`);
 }
 
 /** The unit's effective ExecStart as written in its files (so systemd expands it as before). */
@@ -236,7 +359,7 @@ async function readEffectiveExecStart(node: NodeConnection, status: UnitStatus):
     execs = effectiveList(mergeUnitFiles(texts), 'Service', 'ExecStart');
   } catch (err) {
     if (err instanceof UnitFileSyntaxError) {
-      throw new UserError(ErrorCode.UnsupportedUnit, `${err.message} Fix the unit file first; the kubelet was not touched.`);
+      throw new UserError(ErrorCode.UnsupportedUnit, `${err.message} Fix the unit file first; the unit was not touched.`);
     }
     throw err;
   }
@@ -255,38 +378,14 @@ async function nodeArch(node: NodeConnection): Promise<string> {
   return arch;
 }
 
-async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<{ path: string; version: string; minor: number }> {
-  const result = await node.execAsRoot(['/bin/sh', '-c', 'p=$(command -v "$1") && "$p" version && echo "PATH=$p"', 'sh', dlvPath]);
+async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<NodeFacts['delve']> {
+  const result = await node.execAsRoot(['/bin/sh', '-c', 'p=$(command -v "$1") && "$p" version && echo "PATH=$p"', 'sh', dlvPath], { timeoutMs: 30_000 });
   const version = parseDelveVersion(result.stdout);
   const found = /^PATH=(.+)$/m.exec(result.stdout)?.[1];
   if (result.code !== 0 || !version || !found) {
-    throw new UserError(ErrorCode.DelveMissing, `Delve (${dlvPath}) is not installed on ${node.spec}, or does not run. Install a Delve that supports the Go version of your kubelet build (apt install delve, or go install github.com/go-delve/delve/cmd/dlv@latest) and set dlvPath if it is not on root's PATH, or set kubelet.debug.localDlvPath to upload one from here; the kubelet was not touched.`, ['openSettings'], result.stderr);
+    throw new UserError(ErrorCode.DelveMissing, `Delve (${dlvPath}) is not installed on ${node.spec}, or does not run. Install a Delve that supports the Go version of your build (apt install delve, or go install github.com/go-delve/delve/cmd/dlv@VERSION) and set dlvPath if it is not on root's PATH, or set kubelet.debug.localDlvPath to upload one from here; the unit was not touched.`, ['openSettings'], result.stderr);
   }
   return { path: found, ...version };
-}
-
-async function readBuildInfo(node: NodeConnection, localBinary: string | undefined, nodeBinary: string | undefined): Promise<GoBuildInfo> {
-  try {
-    if (localBinary) {
-      return await readLocalGoBuildInfo(localBinary);
-    }
-    const sftp = await node.sftp();
-    const handle = await new Promise<Buffer>((resolve, reject) => sftp.open(nodeBinary!, 'r', (err, h) => (err ? reject(err) : resolve(h))));
-    try {
-      return await readGoBuildInfo((offset, length) => new Promise((resolve, reject) => {
-        const buffer = Buffer.alloc(length);
-        sftp.read(handle, buffer, 0, length, offset, (err, bytesRead) => (err ? reject(err) : resolve(buffer.subarray(0, bytesRead))));
-      }));
-    } finally {
-      sftp.close(handle, () => undefined);
-    }
-  } catch (err) {
-    const where = localBinary ?? `${nodeBinary} on ${node.spec}`;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { code?: number }).code === 2) {
-      throw new UserError(ErrorCode.BuildFailed, `The build did not produce ${where}. Check build.output; the kubelet was not touched.`, ['openSettings']);
-    }
-    throw new UserError(ErrorCode.NotAGoBinary, `${where} is not a Go binary Delve can debug: ${(err as Error).message}`);
-  }
 }
 
 /** 2345 (Delve's habit) when free, else a free port in 20000–29999; only ever on loopback. */
@@ -303,25 +402,6 @@ async function pickPort(node: NodeConnection): Promise<number> {
     }
   }
   throw new UserError(ErrorCode.DelveDidNotStart, `No free port for Delve on ${node.spec}'s loopback.`);
-}
-
-async function waitForDelve(node: NodeConnection, unit: string, port: number, signal: AbortSignal): Promise<void> {
-  const script = [
-    'i=0',
-    'while [ $i -lt 300 ]; do',
-    `  if ss -Htln ${shellQuote(`sport = :${port}`)} | grep -q .; then exit 0; fi`,
-    `  if ! systemctl is-active --quiet -- ${shellQuote(unit)}; then exit 3; fi`,
-    '  sleep 0.1; i=$((i+1))',
-    'done',
-    'exit 4',
-  ].join('\n');
-  const result = await node.exec(shArgv(script), { signal });
-  if (result.code === 0) {
-    return;
-  }
-  const journal = await node.execAsRoot(['journalctl', '--no-pager', '-o', 'cat', '-n', '15', '-u', unit]);
-  const tail = journal.stdout.trim().split('\n').slice(-5).join(' | ');
-  throw new UserError(ErrorCode.DelveDidNotStart, `Delve did not start listening on ${node.spec} (${result.code === 3 ? 'the unit stopped' : 'timed out after 30 s'}). The kubelet has been restored. Delve said: ${tail || '(nothing in the journal)'}`, ['showLog'], journal.stdout);
 }
 
 async function restoreNode(node: NodeConnection, paths: SafeguardPaths, originalBinary: string, port: number, sessionId: string): Promise<RestoreReport> {

@@ -1,6 +1,6 @@
 // The `kubelet` launch configuration: its shape, its defaults, and validation once VS Code has
 // substituted variables. No VS Code imports, so plain-Node tests cover it.
-import { STAGE_NAMES, StartupStage } from './startupStages';
+import { canonicalStage, STAGE_NAMES, StartupStage } from './startupStages';
 
 export interface BuildSettings {
   where: 'local' | 'node' | 'none';
@@ -25,9 +25,10 @@ export interface KubeletLaunchConfig {
   breakAt: StartupStage[];
   env: Record<string, string | null>;
   args: string[];
+  /** Debug a binary built with optimisations anyway (breakpoints may not bind). */
+  allowOptimizedBinary?: boolean;
 }
 
-export const DEFAULT_BUILD_COMMAND = 'make WHAT=cmd/kubelet DBG=1 KUBE_BUILD_PLATFORMS=linux/${arch}';
 export const DEFAULT_BUILD_OUTPUT = '_output/local/bin/linux/${arch}/kubelet';
 
 /** Fills in defaults; anything the user wrote wins. */
@@ -39,7 +40,8 @@ export function withDefaults(raw: Record<string, unknown>): Record<string, unkno
     request: 'launch',
     name: raw.name ?? `Debug kubelet on ${String(raw.host ?? 'node')}`,
     unit: raw.unit ?? 'kubelet.service',
-    build: { where: 'local', command: DEFAULT_BUILD_COMMAND, output: DEFAULT_BUILD_OUTPUT, ...build },
+    // No default command: the launcher picks the one that fits the tree (DBG=1 only works from v1.24).
+    build: { where: 'local', output: DEFAULT_BUILD_OUTPUT, ...build },
     remoteBinary: raw.remoteBinary ?? '/var/lib/kubelet-debug/kubelet',
     dlvPath: raw.dlvPath ?? 'dlv',
     stopOnEntry: raw.stopOnEntry ?? false,
@@ -75,7 +77,7 @@ export function validateLaunchConfig(raw: Record<string, unknown>): { config?: K
     problems.push(`"remoteBinary" must not be the node's own kubelet (${c.remoteBinary}); the original is never overwritten.`);
   }
   for (const stage of c.breakAt ?? []) {
-    if (!(STAGE_NAMES as readonly string[]).includes(stage)) {
+    if (!canonicalStage(stage)) {
       problems.push(`"breakAt" has an unknown stage "${stage}". Known stages: ${STAGE_NAMES.join(', ')}.`);
     }
   }

@@ -10,12 +10,11 @@ import { runBuildTask } from '../ui/buildTask';
 import { showError } from '../ui/showError';
 import { KubeletConfigurationProvider } from './configurationProvider';
 import { KubeletDapProxy } from './dapProxy';
-import { DelveRpc } from './delveRpc';
-import { DebugTarget, launchKubeletUnderDelve } from './kubeletLauncher';
+import { DebugTarget, DEFAULT_DELVE_START_TIMEOUT_SECONDS, launchKubeletUnderDelve } from './kubeletLauncher';
 import type { KubeletLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
-import { derivePathMappings, findAnchor } from './pathMapping';
+import { mappingsFor } from './pathMapping';
 import { PreparedTargets } from './preparedTargets';
 import { functionForStage } from './startupStages';
 
@@ -69,6 +68,7 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
             log: asLogger(log),
             signal: abort.signal,
             graceSeconds: settings.get<number>('debug.safeguardGraceSeconds', 20),
+            delveStartTimeoutSeconds: settings.get<number>('debug.delveStartTimeoutSeconds', DEFAULT_DELVE_START_TIMEOUT_SECONDS),
             localDlvPath: settings.get<string>('debug.localDlvPath') || undefined,
             progress: (step) => {
               log.info(step);
@@ -125,22 +125,17 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
   const config = session.configuration as unknown as KubeletLaunchConfig;
   const folder = session.workspaceFolder?.uri.fsPath;
   const disposables: vscode.Disposable[] = [];
+  const adapterStarted = Date.now();
   try {
-    // Ask Delve (JSON-RPC, same port) where the binary thinks its sources are, and which stages it has.
-    const rpc = new DelveRpc(await target.node.forwardOut('127.0.0.1', target.port));
-    const [sources, functions] = await Promise.all([
-      rpc.listSources('pkg/kubelet/kubelet\\.go$'),
-      rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.'),
-    ]);
-    rpc.close();
-    const mappings = derivePathMappings(config.substitutePath, folder, findAnchor(sources));
+    const { mappings, outcome } = mappingsFor(config.substitutePath, folder, target.sources);
     for (const m of mappings) {
       log.info(`Path mapping: ${m.from} ⇄ ${m.to}`);
     }
-    const missing = config.breakAt.filter((s) => !functions.includes(functionForStage(s) ?? ''));
-    await armStageBreakpoints(config.breakAt.filter((s) => !missing.includes(s)).map((s) => functionForStage(s)!));
+    const stages = config.breakAt.map((s) => ({ stage: s, func: functionForStage(s, target.functions) }));
+    const missing = stages.filter((s) => !s.func).map((s) => s.stage);
+    await armStageBreakpoints(stages.flatMap((s) => (s.func ? [s.func] : [])));
 
-    const stream = await target.node.forwardOut('127.0.0.1', target.port);
+    const stream = await target.openStream();
     const emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
     const halt = new HaltTimer(config.host, nodeLeaseGraceSeconds(target.kubeVersion?.minor));
     disposables.push(emitter, halt);
@@ -152,12 +147,19 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       log: asLogger(log),
       toClient: (m) => emitter.fire(m as vscode.DebugProtocolMessage),
       onHaltChange: (halted) => halt.set(halted),
+      onFirstStop: (seconds) => {
+        const breakdown = { ...target.timings, attach: (Date.now() - adapterStarted) / 1000 - seconds, 'kubelet start-up': seconds };
+        log.info(`First stop on ${config.host}: ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}.`);
+      },
       onFinished: () => {
         liveSessions.delete(session.id);
         disposables.forEach((d) => d.dispose());
         services.nodesTree.refresh(config.host);
       },
     });
+    if (outcome?.kind === 'none') {
+      proxy.debuggeeOutput(`No path mapping: none of the binary's source files${outcome.example ? ` (such as ${outcome.example})` : ''} was found under ${folder}. Source breakpoints will not bind until you open the tree the binary was built from, or set "substitutePath": [{ "from": "\${workspaceFolder}", "to": "<the build's source root>" }] in the launch configuration.\n`);
+    }
     if (missing.length > 0) {
       proxy.debuggeeOutput(`This kubelet has no ${missing.join(', ')} (names change between versions); those stages are not armed.\n`);
     }
@@ -166,7 +168,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
     disposables.push({ dispose: () => clearInterval(lease) });
     disposables.push(followJournal(target, (text) => proxy.debuggeeOutput(text)));
 
-    liveSessions.set(session.id, { host: config.host, functions });
+    liveSessions.set(session.id, { host: config.host, functions: target.functions });
     const adapter: vscode.DebugAdapter = {
       onDidSendMessage: emitter.event,
       handleMessage: (m) => proxy.handleClientMessage(m as DebugProtocol.ProtocolMessage),

@@ -1,5 +1,5 @@
-// Runs one command on an open connection: streamed output, exit code, optional stdin, and
-// cancellation that closes the channel (the remote side gets SIGHUP from sshd).
+// Runs one command on an open connection: streamed output, exit code, optional stdin, a time limit,
+// and cancellation that closes the channel (the remote side gets SIGHUP from sshd).
 import type { Client } from 'ssh2';
 import { errors } from '../common/errors';
 
@@ -10,6 +10,11 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Keep at most this many bytes of each output stream in the result (the callbacks see all). */
   maxBuffer?: number;
+  /**
+   * The command is cut off (channel closed) after this long; 2 minutes unless given. Streams that live
+   * as long as a session (a followed journal) pass Infinity and end through `signal` instead.
+   */
+  timeoutMs?: number;
 }
 
 export interface ExecResult {
@@ -20,6 +25,7 @@ export interface ExecResult {
 }
 
 const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
+export const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
 
 export function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
@@ -40,11 +46,19 @@ export function execOn(client: Client, command: string, options: ExecOptions = {
       let code: number | null = null;
       let signalName: string | undefined;
       let cancelled = false;
+      let timedOut = false;
       const onAbort = () => {
         cancelled = true;
         channel.close();
       };
       options.signal?.addEventListener('abort', onAbort);
+      const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+      const timer = Number.isFinite(limit)
+        ? setTimeout(() => {
+          timedOut = true;
+          channel.close();
+        }, limit)
+        : undefined;
       channel.on('data', (chunk: Buffer) => {
         options.onStdout?.(chunk);
         if (outLen < max) {
@@ -65,8 +79,13 @@ export function execOn(client: Client, command: string, options: ExecOptions = {
       });
       channel.on('close', () => {
         options.signal?.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
         if (cancelled) {
           reject(errors.cancelled());
+          return;
+        }
+        if (timedOut && code === null) {
+          reject(errors.remoteCommandTimedOut(command, limit / 1000));
           return;
         }
         resolve({ code, signal: signalName, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });

@@ -53,9 +53,3 @@ export async function readUnitStatus(node: NodeConnection, unit: string, signal?
     user: first(props, 'User'),
   };
 }
-
-/** `<binary> --version` of the unit's ExecStart, e.g. "Kubernetes v1.30.2"; empty when it fails. */
-export async function readBinaryVersion(node: NodeConnection, binary: string, signal?: AbortSignal): Promise<string> {
-  const result = await node.exec([binary, '--version'], { signal });
-  return result.code === 0 ? result.stdout.trim().split('\n')[0] : '';
-}

@@ -9,7 +9,8 @@ import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
 import { EffectiveCommand, readEffectiveCommand } from '../systemd/effectiveCommand';
 import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readProcessArgv, sameArgv, StaleProcess } from '../systemd/unitHealth';
 import { shellQuote } from '../ssh/shellQuote';
-import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
+import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
+import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import type { KnownNodes } from './knownNodes';
 import { nodeFileUri } from './nodeUri';
 
@@ -75,7 +76,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const binary = status.execStart[0]?.path;
         // Extras need root (PKI, /proc of a root process); without sudo they are simply not shown.
         const [version, certificateExpiry, stale, effective, running] = await Promise.all([
-          binary ? readBinaryVersion(node, binary).catch(() => '') : '',
+          binary ? readNodeBinaryVersion(node, binary).catch(() => '') : '',
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),

@@ -22,7 +22,7 @@ describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function (
     assert.strictEqual(before.active, 'active');
     const hooks = testHooks();
     const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, breakAt: ['syncLoop'] }), suite.workspace(), hooks);
-    const { client, proxy, finished } = await attachTestClient(suite.conn(), target, suite.workspace());
+    const { client, proxy, finished } = await attachTestClient(target, suite.workspace());
     try {
       await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
       await client.request('launch', { host: node.sshHosts.root });
@@ -69,7 +69,7 @@ describe('Debug kubelet on node (launcher + DAP proxy + real Delve)', function (
       host: node.sshHosts.root,
       build: { where: 'node', sourceDir: '/root/src/k8s.io/kubernetes' },
     }), suite.workspace(), testHooks());
-    const { client, proxy, mappings } = await attachTestClient(suite.conn(), target, suite.workspace());
+    const { client, proxy, mappings } = await attachTestClient(target, suite.workspace());
     try {
       assert.deepStrictEqual(mappings, [{ from: suite.workspace(), to: '/root/src/k8s.io/kubernetes' }], 'derived from where the binary says its sources are');
       await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });

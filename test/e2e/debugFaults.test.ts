@@ -127,7 +127,7 @@ describe('Debug kubelet on node: faults', function () {
     const node = sharedNode();
     const own = connect(node);
     const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 6 }));
-    const { client } = await attachTestClient(own, target, suite.workspace());
+    const { client } = await attachTestClient(target, suite.workspace());
     await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
     await client.request('launch', {});
     await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoopIteration') }] });

@@ -96,6 +96,7 @@ exec 8>&-
 
 # --- Boot.
 root_args=(-D "$node_dir/rootfs" --volatile=overlay)
+extra_nspawn_args=()
 if [[ ${KRD_NODE_PERSISTENT:-} == 1 ]]; then
   if [[ ! -d $state/rootfs ]]; then
     cp -a --reflink=auto "$node_dir/rootfs" "$state/rootfs.tmp" && mv "$state/rootfs.tmp" "$state/rootfs"
@@ -103,10 +104,15 @@ if [[ ${KRD_NODE_PERSISTENT:-} == 1 ]]; then
   root_args=(-D "$state/rootfs")
 fi
 t_boot=$EPOCHREALTIME
-setsid systemd-nspawn "${root_args[@]}" --boot --machine="$name" --register=no --keep-unit \
-  --network-veth --console=passive --link-journal=no --resolv-conf=off \
-  --bind-ro="$state/host0.network:/etc/systemd/network/10-krd-host0.network" \
-  </dev/null >"$state/console.log" 2>&1 &
+node_cgroups_remove "$state/cgroups" # a node killed without stop-node.sh
+# The subshell moves itself into the node's own cgroups, then becomes nspawn.
+(
+  node_cgroups_enter "$name" "$BASHPID" >"$state/cgroups"
+  exec setsid systemd-nspawn "${root_args[@]}" --boot --machine="$name" --register=no --keep-unit \
+    --network-veth --console=passive --link-journal=no --resolv-conf=off \
+    --bind-ro="$state/host0.network:/etc/systemd/network/10-krd-host0.network" \
+    "${extra_nspawn_args[@]}"
+) </dev/null >"$state/console.log" 2>&1 &
 nspawn=$!
 echo "$nspawn" >"$state/nspawn.pid"
 echo "$nspawn $node_dir" >"$marker"

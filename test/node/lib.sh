@@ -48,3 +48,51 @@ wait_gone() {
     sleep 0.1
   done
 }
+
+# Each node gets its own cgroup in every hierarchy the host has (the v1 controllers, name=systemd and the
+# unified one), below the cgroup the caller sits in. Without that, two nodes' systemd both take the host's
+# root cgroup as theirs, their kubelet.service cgroups are the same directory, and one node's unit stop can
+# hang on the other's processes; the real kubelet also creates kubepods/ there.
+# Prints the created directories, one a line (for node_cgroups_remove), and moves process $2 into them.
+node_cgroups_enter() {
+  local name=$1 pid=$2 line hier ctrl rel mnt dir memberships
+  # Read it whole first: the file changes under a reader as the process moves.
+  memberships=$(<"/proc/$pid/cgroup")
+  while IFS= read -r line; do
+    hier=${line%%:*}
+    ctrl=${line#*:}
+    rel=${ctrl#*:}
+    ctrl=${ctrl%%:*}
+    if [[ $hier == 0 ]]; then
+      mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+    else
+      mnt=$(awk -v c="$ctrl" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $2; exit } }' /proc/mounts)
+    fi
+    [[ -n $mnt && -d $mnt ]] || continue
+    dir=$mnt${rel%/}/krd-node-$name
+    mkdir -p "$dir" 2>/dev/null || continue
+    # cpuset children start empty; a process cannot join one until cpus and mems are set.
+    if [[ -f $dir/cpuset.cpus ]]; then
+      cat "$(dirname "$dir")/cpuset.cpus" >"$dir/cpuset.cpus"
+      cat "$(dirname "$dir")/cpuset.mems" >"$dir/cpuset.mems"
+    fi
+    if echo "$pid" >"$dir/cgroup.procs" 2>/dev/null; then
+      echo "$dir"
+    else
+      rmdir "$dir" 2>/dev/null || true
+    fi
+  done <<<"$memberships"
+}
+
+# Removes the directories node_cgroups_enter made, deepest first (the node's systemd and kubelet left
+# their own below them). Only empty cgroups can go, so this runs after the node has stopped.
+node_cgroups_remove() {
+  local list=$1 dir sub
+  [[ -f $list ]] || return 0
+  while IFS= read -r dir; do
+    [[ $dir == */krd-node-* && -d $dir ]] || continue
+    while IFS= read -r sub; do rmdir "$sub" 2>/dev/null || true; done < <(find "$dir" -mindepth 1 -type d | awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2-)
+    rmdir "$dir" 2>/dev/null || log "could not remove the cgroup $dir (still in use?)"
+  done <"$list"
+  rm -f "$list"
+}

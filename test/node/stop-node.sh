@@ -29,6 +29,7 @@ stop_one() {
     log "stopped $name in $(elapsed "$t")"
   fi
   rm -f "$state/nspawn.pid"
+  machine_running "$name" || node_cgroups_remove "$state/cgroups"
 
   # nspawn removes the veth itself on a clean exit; after a kill it may stay. Remove it only while no
   # machine of that name runs, so a node booted again under the same name keeps its network.

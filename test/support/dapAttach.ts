@@ -1,22 +1,17 @@
 // Attaches a test DAP client to a launched target the way the extension's adapter factory does:
-// ask Delve for the sources to derive the path mapping, then run the DAP proxy over forwardOut.
+// derive the path mapping from the binary's sources, then run the DAP proxy over the target's stream.
 import { KubeletDapProxy } from '../../src/debug/dapProxy';
-import { DelveRpc } from '../../src/debug/delveRpc';
 import type { DebugTarget } from '../../src/debug/kubeletLauncher';
-import { derivePathMappings, findAnchor } from '../../src/debug/pathMapping';
-import type { NodeConnection } from '../../src/ssh/nodeConnection';
+import { mappingsFor } from '../../src/debug/pathMapping';
 import { DapTestClient } from './dapClient';
 import { memoryLogger } from './nodeClient';
 
-export async function attachTestClient(conn: NodeConnection, target: DebugTarget, workspace: string) {
-  const rpc = new DelveRpc(await conn.forwardOut('127.0.0.1', target.port));
-  const sources = await rpc.listSources('pkg/kubelet/kubelet\\.go$');
-  rpc.close();
-  const mappings = derivePathMappings([], workspace, findAnchor(sources));
+export async function attachTestClient(target: DebugTarget, workspace: string) {
+  const { mappings, outcome } = mappingsFor([], workspace, target.sources);
   let client: DapTestClient | undefined;
   let finished: { restored: boolean; message: string } | undefined;
   const proxy = new KubeletDapProxy({
-    stream: await conn.forwardOut('127.0.0.1', target.port),
+    stream: await target.openStream(),
     target,
     substitutePath: mappings,
     stopOnEntry: false,
@@ -27,5 +22,5 @@ export async function attachTestClient(conn: NodeConnection, target: DebugTarget
     },
   });
   client = new DapTestClient((m) => proxy.handleClientMessage(m));
-  return { client, proxy, mappings, finished: () => finished };
+  return { client, proxy, mappings, outcome, finished: () => finished };
 }

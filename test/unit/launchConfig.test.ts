@@ -1,13 +1,15 @@
 // Defaults and validation of `kubelet` launch configurations.
 import * as assert from 'assert';
 import { validateLaunchConfig, withDefaults } from '../../src/debug/launchConfig';
-import { availableStages, STAGE_NAMES } from '../../src/debug/startupStages';
+import { availableStages, functionForStage, STAGE_NAMES } from '../../src/debug/startupStages';
 
 describe('launch configuration', () => {
   it('fills defaults without overriding what the user wrote', () => {
     const c = withDefaults({ host: 'node-1', build: { where: 'node', sourceDir: '/src' }, breakAt: ['syncLoop'] });
     assert.strictEqual(c.unit, 'kubelet.service');
-    assert.deepStrictEqual(c.build, { where: 'node', sourceDir: '/src', command: 'make WHAT=cmd/kubelet DBG=1 KUBE_BUILD_PLATFORMS=linux/${arch}', output: '_output/local/bin/linux/${arch}/kubelet' });
+    // No command: the launcher picks the debug build that fits the tree.
+    assert.deepStrictEqual(c.build, { where: 'node', sourceDir: '/src', output: '_output/local/bin/linux/${arch}/kubelet' });
+    assert.deepStrictEqual(withDefaults({ host: 'n', build: { command: 'make dbg' } }).build, { where: 'local', command: 'make dbg', output: '_output/local/bin/linux/${arch}/kubelet' });
     assert.deepStrictEqual(c.breakAt, ['syncLoop']);
     assert.deepStrictEqual(validateLaunchConfig(c).problems, []);
   });
@@ -32,5 +34,15 @@ describe('launch configuration', () => {
   it('offers only the stages whose functions the binary has', () => {
     const stages = availableStages(['k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncLoop', 'k8s.io/kubernetes/cmd/kubelet/app.Run', 'main.main']);
     assert.deepStrictEqual(stages.map((s) => s.stage), ['Run', 'syncLoop']);
+  });
+
+  it('arms SyncPod under the name each Kubernetes version gives it', () => {
+    const v120 = ['k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncPod', 'k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncLoop'];
+    const v130 = ['k8s.io/kubernetes/pkg/kubelet.(*Kubelet).SyncPod', 'k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncLoop'];
+    assert.strictEqual(functionForStage('SyncPod', v120), 'k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncPod');
+    assert.strictEqual(functionForStage('SyncPod', v130), 'k8s.io/kubernetes/pkg/kubelet.(*Kubelet).SyncPod');
+    assert.strictEqual(functionForStage('syncPod', v130), 'k8s.io/kubernetes/pkg/kubelet.(*Kubelet).SyncPod', 'the old spelling is an alias');
+    assert.strictEqual(functionForStage('SyncPod', ['main.main']), undefined);
+    assert.deepStrictEqual(validateLaunchConfig(withDefaults({ host: 'n', breakAt: ['syncPod'] })).problems, []);
   });
 });

@@ -18,7 +18,7 @@ source "$here/versions.sh"
 cache=${KRD_CACHE_DIR:-/var/cache/kubelet-remote-debug}
 src=$("$here/kubernetes-source.sh")
 command -v go >/dev/null || die "go is missing: apt-get install -y golang-go"
-command -v gcc >/dev/null || die "gcc is missing: apt-get install -y gcc libc6-dev"
+for tool in gcc rsync jq file; do command -v "$tool" >/dev/null || die "$tool is missing (the Kubernetes build needs it): run npm run setup"; done
 key=$( { cat "$here/build-kubernetes.sh" "$here/versions.sh"; go version; } | sha256sum | cut -c1-16)
 out=$cache/k8s-$KRD_K8S_DEB_VERSION/build-$key
 if [[ -f $out/.complete ]]; then
