@@ -6,8 +6,6 @@ import { versionFromLdflags } from './binaryVersion';
 import { DebugBinaryVerdict, judgeDebugBinary } from './debugBinaryCheck';
 import { ReadAt, readElfSections } from './elfSections';
 
-export { withLocalReader, withSftpReader } from './fileReaders';
-
 export interface BinaryFacts {
   info: GoBuildInfo;
   verdict: DebugBinaryVerdict;
