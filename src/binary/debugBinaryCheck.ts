@@ -27,7 +27,7 @@ export function judgeDebugBinary(sections: readonly ElfSection[], settings: Read
     return { kind: 'optimised', evidence: 'it was compiled without -gcflags, so with optimisations and inlining' };
   }
   if (!disablesOptimisationEverywhere(gcflags)) {
-    return { kind: 'optimised', evidence: `it was compiled with -gcflags="${gcflags}", which does not turn off optimisations and inlining for all packages (all=-N -l)` };
+    return { kind: 'optimised', evidence: `it was compiled with -gcflags="${gcflags.trim()}", which does not turn off optimisations and inlining for all packages (all=-N -l)` };
   }
   return { kind: 'ok' };
 }

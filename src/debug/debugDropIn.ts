@@ -55,7 +55,8 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     'TimeoutStopSec=5s',
     'KillMode=control-group',
     // journalctl -t kubelet and log shippers keep seeing the kubelet's lines while it runs under Delve.
-    ...(options.syslogIdentifier ? [`SyslogIdentifier=${quoteUnitWord(options.syslogIdentifier)}`] : []),
+    // systemd takes this value literally (no quoting), so only a plain name is written.
+    ...(options.syslogIdentifier && /^[A-Za-z0-9_.@-]+$/.test(options.syslogIdentifier) ? [`SyslogIdentifier=${options.syslogIdentifier}`] : []),
     'ExecStart=',
     `ExecStart=${command}`,
   ];

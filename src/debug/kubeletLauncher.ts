@@ -305,7 +305,7 @@ async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: Saf
   });
   const armed = await node.execAsRoot(shArgv(armScript({ paths, holder, wasActive: facts.status.activeState === 'active', graceSeconds: hooks.graceSeconds, dropInText, loginUser: node.user ?? 'root' })), { signal: hooks.signal });
   if (armed.code === 75) {
-    throw heldError(node, armed.stdout);
+    throw heldError(node, config.unit, armed.stdout);
   }
   if (armed.code !== 0) {
     throw errors.remoteCommandFailed(node.spec, `starting ${config.unit} under Delve`, armed.code, armed.stderr);
@@ -326,14 +326,14 @@ async function refuseIfHeld(node: NodeConnection, paths: SafeguardPaths): Promis
   const result = await node.exec(shArgv(inspectScript(paths)));
   const [state, ...rest] = result.stdout.trim().split('\n');
   if (state === 'held') {
-    throw heldError(node, rest.join('\n'));
+    throw heldError(node, paths.unit, rest.join('\n'));
   }
   if (state === 'stale') {
     throw new UserError(ErrorCode.StaleSession, `${paths.unit} on ${node.spec} was left in the debug state by an earlier session. Run "Kubelet: Restore kubelet on node" first.`, ['restore']);
   }
 }
 
-function heldError(node: NodeConnection, sessionJson: string): UserError {
+function heldError(node: NodeConnection, unit: string, sessionJson: string): UserError {
   let who = 'another session';
   try {
     const h = JSON.parse(sessionJson.trim()) as SessionHolder;
@@ -341,7 +341,7 @@ function heldError(node: NodeConnection, sessionJson: string): UserError {
   } catch {
     // An unreadable session file still means the node is taken.
   }
-  return new UserError(ErrorCode.SessionHeld, `${node.spec}'s unit is already being debugged by ${who}. Only one session per node is allowed; end that one first.`);
+  return new UserError(ErrorCode.SessionHeld, `${unit} on ${node.spec} is already being debugged by ${who}. Only one session per unit and node is allowed; end that one first.`);
 }
 
 /** The unit's effective ExecStart as written in its files (so systemd expands it as before). */

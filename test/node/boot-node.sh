@@ -25,7 +25,14 @@ address=10.213.$index.2
 host_address=10.213.$index.1
 
 t_start=$EPOCHREALTIME
-node_dir=$("$here/build-rootfs.sh")
+# KRD_NODE_KIND=real boots the real Kubernetes v1.20.2 kubelet with containerd and a running pod
+# (test/node/real/); the default is the sample kubelet.
+kind=${KRD_NODE_KIND:-sample}
+case $kind in
+  sample) node_dir=$("$here/build-rootfs.sh") ;;
+  real) node_dir=$("$here/real/build-real-rootfs.sh") ;;
+  *) die "KRD_NODE_KIND must be sample or real: '$kind'" ;;
+esac
 cache=$(dirname "$node_dir")
 
 mkdir -p "$state"
@@ -102,6 +109,9 @@ if [[ ${KRD_NODE_PERSISTENT:-} == 1 ]]; then
     cp -a --reflink=auto "$node_dir/rootfs" "$state/rootfs.tmp" && mv "$state/rootfs.tmp" "$state/rootfs"
   fi
   root_args=(-D "$state/rootfs")
+elif [[ $kind == real ]]; then
+  # containerd's overlayfs snapshots cannot have an overlayfs (the volatile root) as their upper layer.
+  extra_nspawn_args+=(--tmpfs=/var/lib/containerd:mode=0711)
 fi
 t_boot=$EPOCHREALTIME
 node_cgroups_remove "$state/cgroups" # a node killed without stop-node.sh
@@ -154,11 +164,20 @@ case $system_state in
 esac
 ssh_node "$name" 'systemctl is-active --quiet kubelet' ||
   fail "the kubelet is not active: $(ssh_node "$name" 'systemctl status --no-pager -n 10 kubelet' || true)"
+if [[ $kind == real ]]; then
+  # The static pod's sandbox and container, both really running under containerd.
+  deadline=$((SECONDS + 120))
+  until [[ $(ssh_node "$name" 'ctr -n k8s.io tasks ls 2>/dev/null | grep -c RUNNING' || true) -ge 2 ]]; do
+    ((SECONDS < deadline)) || fail "the real kubelet did not start the static pod within 120 s: $(ssh_node "$name" 'journalctl -u kubelet -n 15 --no-pager -o cat' || true)"
+    sleep 0.5
+  done
+fi
 
 json() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 cat >"$state/node.json" <<EOF
 {
   "name": $(json "$name"),
+  "kind": $(json "$kind"),
   "index": $index,
   "address": $(json "$address"),
   "hostAddress": $(json "$host_address"),

@@ -15,6 +15,8 @@ export interface SshResult {
 
 export interface TestNode {
   name: string;
+  /** 'sample': the sample kubelet; 'real': Kubernetes v1.20.2's kubelet with containerd and a running static pod. */
+  kind: NodeKind;
   address: string;
   port: number;
   keyPath: string;
@@ -34,7 +36,11 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
+export type NodeKind = 'sample' | 'real';
+
 export interface BootOptions {
+  /** Which kubelet the node runs; defaults to the sample (fast). */
+  kind?: NodeKind;
   /** Machine name, at most 12 characters of [a-z0-9-]; defaults to krd-INDEX. */
   name?: string;
   /** 1..250, selects the subnet 10.213.INDEX.0/30; defaults to the first free one. */
@@ -46,6 +52,7 @@ export interface BootOptions {
 /** Shape of the node.json that boot-node.sh writes. */
 interface NodeInfo {
   name: string;
+  kind: NodeKind;
   address: string;
   port: number;
   hostKeyPublic: string;
@@ -84,7 +91,7 @@ export async function bootTestNode(opts: BootOptions = {}): Promise<TestNode> {
   const slot = claimSlot(opts);
   live.add(slot);
   try {
-    await runScript('boot-node.sh', [slot.name, String(slot.index), slot.stateDir], opts.log, (child) => (slot.booting = child));
+    await runScript('boot-node.sh', [slot.name, String(slot.index), slot.stateDir], opts.log, (child) => (slot.booting = child), { KRD_NODE_KIND: opts.kind ?? 'sample' });
     const info = JSON.parse(fs.readFileSync(path.join(slot.stateDir, 'node.json'), 'utf8')) as NodeInfo;
     return toTestNode(slot, info);
   } catch (err) {
@@ -96,6 +103,7 @@ export async function bootTestNode(opts: BootOptions = {}): Promise<TestNode> {
 function toTestNode(slot: Slot, info: NodeInfo): TestNode {
   return {
     name: info.name,
+    kind: info.kind,
     address: info.address,
     port: info.port,
     keyPath: info.keyPath,
@@ -147,9 +155,10 @@ function runScript(
   args: string[],
   log?: (line: string) => void,
   onRunning?: (child: ChildProcess | undefined) => void,
+  env: Record<string, string> = {},
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(findHarnessDir(), script), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(findHarnessDir(), script), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     onRunning?.(child);
     const lines: string[] = [];
     const collect = (stream: NodeJS.ReadableStream) => {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Configure step of the real-kubelet node: on a copy of the sample node's rootfs, Debian's containerd and
+# runc, the real v1.20.2 kubelet (as `make WHAT=cmd/kubelet` builds it) as /usr/bin/kubelet, standalone
+# kubelet settings, the pod's images and the units that prepare the container for them.
+# Usage: configure-real.sh ROOTFS K8S_BUILD_DIR FILES_DIR
+set -euo pipefail
+
+root=$1
+build=$2
+files=$3
+log_prefix=build-real-rootfs
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+in_root() {
+  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+mounts=()
+unmount_all() {
+  local i
+  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}"; done
+  mounts=()
+}
+trap unmount_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mount -t proc proc "$root/proc" && mounts+=("$root/proc")
+mount --bind /dev "$root/dev" && mounts+=("$root/dev")
+
+# --- containerd and runc from Debian, offline. Nothing starts here: the chroot has no running systemd.
+install -d "$root/tmp/debs"
+cp "$build"/debs/*.deb "$root/tmp/debs/"
+in_root /bin/sh -c 'DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/debs/*.deb' >&2
+rm -rf "$root/tmp/debs"
+
+# --- The node's files; the sample node's static pod uses an image no registry here can serve.
+rm -f "$root/etc/kubernetes/manifests/static-web.yaml"
+(cd "$files" && find . -type f -printf '%P\n') | while read -r f; do
+  mode=0644
+  [[ -x $files/$f ]] && mode=0755
+  install -D -o root -g root -m "$mode" "$files/$f" "$root/$f"
+done
+
+# --- The real kubelet, as the default build makes it: stripped and optimised, like a packaged one.
+install -m 0755 "$build/kubelet-release" "$root/usr/bin/kubelet"
+install -d "$root/var/lib/krd-images"
+install -m 0644 "$build"/images/*.tar "$root/var/lib/krd-images/"
+
+in_root systemctl enable containerd krd-node-prep krd-images kubelet >&2
+log "real kubelet node configured: $(in_root /usr/bin/kubelet --version), containerd $(in_root containerd --version | awk '{ print $3 }')"
