@@ -14,6 +14,7 @@ const phases = {
   unit: [mocha, '--reporter', reporter, '--timeout', '20000', 'out/test/unit/**/*.test.js'],
   e2e: [mocha, '--reporter', reporter, '--timeout', '180000', '--require', 'out/test/e2e/hooks.js', 'out/test/e2e/**/*.test.js'],
   integration: [process.execPath, 'test/integration/runWithNode.mjs'],
+  'integration-real': [process.execPath, 'test/integration/runWithNode.mjs', '--real'],
 };
 
 const wanted = process.argv.slice(2);

@@ -7,7 +7,8 @@ export async function runBuildTask(command: string, cwd: string, signal: AbortSi
   const task = new vscode.Task(
     { type: 'shell', krdBuild: true },
     vscode.TaskScope.Workspace,
-    'Build kubelet for debugging',
+    // The command in the name: the task list and terminal tab show which debug build was chosen.
+    `Build for debugging: ${command}`,
     'Kubelet',
     new vscode.ShellExecution(command, { cwd }),
     '$kubelet-go',

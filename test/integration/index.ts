@@ -20,7 +20,10 @@ export function run(): Promise<void> {
   // KRD_TEST_GREP narrows a run to matching tests while working on one of them.
   if (process.env.KRD_TEST_GREP) mocha.grep(process.env.KRD_TEST_GREP);
 
-  const files = findTestFiles(__dirname);
+  // The real-kubelet tests need the real node and tree (runWithNode.mjs --real); the others the sample.
+  const realSuite = process.env.KRD_INTEGRATION_SUITE === 'real';
+  const realDir = path.join(__dirname, 'real') + path.sep;
+  const files = findTestFiles(__dirname).filter((f) => f.startsWith(realDir) === realSuite);
   if (files.length === 0) {
     return Promise.reject(new Error(`no *.test.js files under ${__dirname}; were the tests compiled?`));
   }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Boots a real test node, gives VS Code a HOME whose ~/.ssh/config and known_hosts reach it (host-key
 // checking stays on), runs the integration suite in real VS Code, and stops the node again.
+// With --real: the real Kubernetes v1.20.2 node, VS Code opened on the real tree, and only the tests
+// under test/integration/real/.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +16,21 @@ const { bootTestNode } = require(path.join(root, 'out', 'test', 'node', 'testNod
 
 export const TEST_NODE_ALIAS = 'test-node';
 
-const node = await bootTestNode({ log: (line) => console.log(`[node] ${line}`) });
+const real = process.argv.includes('--real');
+const passOn = process.argv.slice(2).filter((a) => a !== '--real');
+const suiteEnv = { KRD_INTEGRATION_SUITE: real ? 'real' : 'sample' };
+if (real) {
+  const { realKubernetes } = require(path.join(root, 'out', 'test', 'support', 'realKubernetes.js'));
+  const k8s = realKubernetes();
+  Object.assign(suiteEnv, {
+    KRD_INTEGRATION_WORKSPACE: k8s.src,
+    // The harness built this tree with this cache: the extension's own debug build is then a relink at most,
+    // and a no-op once the date stamp is fixed.
+    GOCACHE: path.join(process.env.KRD_CACHE_DIR ?? '/var/cache/kubelet-remote-debug', 'go-build'),
+    SOURCE_DATE_EPOCH: '1700000000',
+  });
+}
+const node = await bootTestNode({ kind: real ? 'real' : 'sample', log: (line) => console.log(`[node] ${line}`) });
 const home = mkdtempSync(path.join(tmpdir(), 'krd-home-'));
 let code = 1;
 try {
@@ -32,10 +48,10 @@ try {
   ].join('\n'), { mode: 0o600 });
   writeFileSync(path.join(home, 'node.json'), JSON.stringify({ ...node, alias: TEST_NODE_ALIAS, sshConfigForTests: node.sshConfigPath, knownHosts: readFileSync(node.knownHostsPath, 'utf8') }));
   code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'runIntegration.mjs'), ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'runIntegration.mjs'), ...passOn], {
       stdio: 'inherit',
       // GOCACHE stays where it was, so the local kubelet build is as warm as the developer's own.
-      env: { ...process.env, HOME: home, GOCACHE: process.env.GOCACHE ?? path.join(homedir(), '.cache', 'go-build'), KRD_TEST_NODE_JSON: path.join(home, 'node.json') },
+      env: { ...process.env, HOME: home, GOCACHE: process.env.GOCACHE ?? path.join(homedir(), '.cache', 'go-build'), KRD_TEST_NODE_JSON: path.join(home, 'node.json'), ...suiteEnv },
     });
     for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
     child.on('close', (c) => resolve(c ?? 1));
