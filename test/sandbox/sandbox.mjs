@@ -1,12 +1,14 @@
 // `npm start`: a real sandbox to try the extension in. Packages the extension, boots a sandbox
 // node, and serves code-server on 127.0.0.1 with the extension installed, opened on a copy of the
 // sample kubelet source, and with HOME holding an ~/.ssh that reaches the node. Ctrl-C stops all.
+// `npm start -- --real`: the real Kubernetes v1.20.2 tree and a node running its kubelet with
+// containerd and a pod (the harness's cached tree, opened in place: a copy would rebuild everything).
 //
-//   node test/sandbox/sandbox.mjs [--vsix FILE] [--no-node] [--port N]
+//   node test/sandbox/sandbox.mjs [--real] [--vsix FILE] [--no-node] [--port N]
 //
 // Env: KRD_SANDBOX_PORT (default: first free from 8080), KRD_SANDBOX_DIR (default
 //      /var/tmp/kubelet-sandbox), KRD_CACHE_DIR (the VS Code and rootfs cache).
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -139,12 +141,16 @@ function sandboxEnv(home, tmp) {
  * interrupted half-way can stop what exists; the start then gives up at its next step.
  * @returns {Promise<{url:string, root:string, home:string, workspace:string, node?:object, logFile:string, codeServer:import('node:child_process').ChildProcess, stop():Promise<void>}>}
  */
-export async function startSandbox({ vsix, withNode = true, port, verbose = false, onStop } = {}) {
+export async function startSandbox({ vsix, withNode = true, real = false, port, verbose = false, onStop } = {}) {
   const root = resolve(process.env.KRD_SANDBOX_DIR || '/var/tmp/kubelet-sandbox');
   if (/[\s:"\\]/.test(root)) throw new Error(`KRD_SANDBOX_DIR must not contain blanks, ':', quotes: ${root}`);
   const home = join(root, 'home');
   const tmp = join(root, 'tmp');
-  const workspace = join(root, 'workspace', 'kubelet-src');
+  const cacheDir = process.env.KRD_CACHE_DIR || '/var/cache/kubelet-remote-debug';
+  // The real tree is built once by the harness (npm run setup); its builds carry -trimpath=<tree>, so it is used where it is.
+  const workspace = real
+    ? execFileSync(join(nodeHarness, 'real', 'kubernetes-source.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()
+    : join(root, 'workspace', 'kubelet-src');
   const csDir = join(root, 'code-server');
   const userDataDir = join(csDir, 'user-data');
   const extensionsDir = join(csDir, 'extensions');
@@ -192,9 +198,10 @@ export async function startSandbox({ vsix, withNode = true, port, verbose = fals
     let node;
     if (withNode) {
       const index = freeNodeIndex();
-      say(`booting the sandbox node (10.213.${index}.2); the first time builds its rootfs (~2 min)`);
+      say(`booting the sandbox node (10.213.${index}.2)${real ? ' with the real kubelet v1.20.2' : ''}; the first time builds its rootfs (${real ? 'and Kubernetes, ~15 min' : '~2 min'})`);
       await run('bash', [join(nodeHarness, 'boot-node.sh'), 'sandbox', String(index), nodeState], {
         onChild: (c) => (started.bootChild = c),
+        env: { ...process.env, KRD_NODE_KIND: real ? 'real' : 'sample' },
       });
       started.nodeBooted = true;
       started.bootChild = undefined;
@@ -207,12 +214,14 @@ export async function startSandbox({ vsix, withNode = true, port, verbose = fals
     if (node) writeHome(home, node);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    // A fresh copy on every start: the sandbox is for trying things, not for keeping edits.
-    const fixture = join(repo, 'test', 'fixtures', 'kubelet-src');
-    if (!existsSync(fixture)) throw new Error(`the sample kubelet source ${fixture} is missing`);
-    rmSync(workspace, { recursive: true, force: true });
-    // Source only: _output/ is make's output (ignored by git), left there by whoever built it last.
-    cpSync(fixture, workspace, { recursive: true, filter: (src) => src !== join(fixture, '_output') });
+    if (!real) {
+      // A fresh copy on every start: the sandbox is for trying things, not for keeping edits.
+      const fixture = join(repo, 'test', 'fixtures', 'kubelet-src');
+      if (!existsSync(fixture)) throw new Error(`the sample kubelet source ${fixture} is missing`);
+      rmSync(workspace, { recursive: true, force: true });
+      // Source only: _output/ is make's output (ignored by git), left there by whoever built it last.
+      cpSync(fixture, workspace, { recursive: true, filter: (src) => src !== join(fixture, '_output') });
+    }
 
     mkdirSync(extensionsDir, { recursive: true });
     writeSettings(userDataDir, Boolean(node));
@@ -223,6 +232,11 @@ export async function startSandbox({ vsix, withNode = true, port, verbose = fals
     const config = join(csDir, 'config.yaml');
     writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
     const env = sandboxEnv(home, tmp);
+    if (real) {
+      // The harness's Go build cache and a fixed date stamp: the debug build is a relink at most, then a no-op.
+      env.GOCACHE = join(cacheDir, 'go-build');
+      env.SOURCE_DATE_EPOCH = '1700000000';
+    }
     const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
     say(`installing ${vsix}`);
@@ -268,6 +282,7 @@ async function main() {
     options: {
       vsix: { type: 'string' },
       'no-node': { type: 'boolean', default: false },
+      real: { type: 'boolean', default: false },
       port: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
@@ -289,6 +304,7 @@ async function main() {
     sandbox = await startSandbox({
       vsix: values.vsix,
       withNode: !values['no-node'],
+      real: values.real,
       port: Number(values.port || 0),
       verbose: values.verbose,
       onStop: (fn) => (stop = fn),
@@ -311,7 +327,7 @@ async function main() {
       '',
       'Kubelet sandbox is running:',
       `  URL:        ${sandbox.url}`,
-      `  Workspace:  ${sandbox.workspace} (a fresh copy of test/fixtures/kubelet-src)`,
+      `  Workspace:  ${sandbox.workspace} (${values.real ? 'the real Kubernetes v1.20.2 tree, shared with the tests: edits stay' : 'a fresh copy of test/fixtures/kubelet-src'})`,
       n ? `  Node:       ${SSH_HOST} = root@${n.address} (ssh -F ${join(sandbox.home, '.ssh', 'config')} ${SSH_HOST})` : '  Node:       none (--no-node)',
       `  HOME:       ${sandbox.home}`,
       `  Log:        ${sandbox.logFile}`,
