@@ -9,6 +9,8 @@ import { DapBridge } from './dapBridge';
 import type { PathMapping } from './pathMapping';
 
 export interface ProxyTarget {
+  /** The systemd unit being debugged, for what the user reads ("Restoring demo.service…"). */
+  unit: string;
   restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[] }>;
 }
 
@@ -129,7 +131,7 @@ export class KubeletDapProxy {
         this.o.onHaltChange?.(false);
       } else if (event.event === 'terminated' && !this.ending) {
         // The kubelet exited under Delve; put the real one back, then let VS Code end the session.
-        void this.endSession('The debugged kubelet exited.', { viaDelve: true }).then(() => this.o.toClient(event));
+        void this.endSession(`The debugged ${this.o.target.unit} exited.`, { viaDelve: true }).then(() => this.o.toClient(event));
         return;
       }
     }
@@ -176,7 +178,7 @@ export class KubeletDapProxy {
           this.bridge.close();
         }
         this.o.onHaltChange?.(false);
-        this.output('Restoring the node\'s kubelet…\n', 'console');
+        this.output(`Restoring ${this.o.target.unit} on the node…\n`, 'console');
         let outcome: { restored: boolean; message: string };
         try {
           const report = await this.o.target.restore();

@@ -42,7 +42,8 @@ export function withDefaults(raw: Record<string, unknown>): Record<string, unkno
     unit: raw.unit ?? 'kubelet.service',
     // No default command: the launcher picks the one that fits the tree (DBG=1 only works from v1.24).
     build: { where: 'local', output: DEFAULT_BUILD_OUTPUT, ...build },
-    remoteBinary: raw.remoteBinary ?? '/var/lib/kubelet-debug/kubelet',
+    // Named after the unit's daemon: a debug build of demo.service is not called kubelet on the node.
+    remoteBinary: raw.remoteBinary ?? `/var/lib/kubelet-debug/${daemonName(typeof raw.unit === 'string' ? raw.unit : 'kubelet.service')}`,
     dlvPath: raw.dlvPath ?? 'dlv',
     stopOnEntry: raw.stopOnEntry ?? false,
     substitutePath: raw.substitutePath ?? [],
@@ -50,6 +51,11 @@ export function withDefaults(raw: Record<string, unknown>): Record<string, unkno
     env: raw.env ?? {},
     args: raw.args ?? [],
   };
+}
+
+/** "kubelet" for kubelet.service, "demo" for demo.service (an instance keeps its name: getty@tty1). */
+export function daemonName(unit: string): string {
+  return unit.replace(/\.service$/, '').replace(/[^A-Za-z0-9_.@-]/g, '_') || 'daemon';
 }
 
 /** Checks a configuration after variable substitution; returns the problems, or the config. */

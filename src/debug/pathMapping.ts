@@ -27,18 +27,21 @@ export function deriveMapping(binarySources: readonly string[], workspaceRoot: s
     return { kind: 'none' };
   }
   const sample = spread(own, SAMPLE);
-  const votes = new Map<string, number>();
+  const votes = new Map<string, { count: number; deep: boolean }>();
   for (const source of sample) {
-    const root = rootByLongestSuffix(source, exists);
-    if (root !== undefined) {
-      votes.set(root, (votes.get(root) ?? 0) + 1);
+    const found = rootByLongestSuffix(source, exists);
+    if (found) {
+      const v = votes.get(found.root) ?? { count: 0, deep: false };
+      votes.set(found.root, { count: v.count + 1, deep: v.deep || found.matchedParts >= 2 });
     }
   }
-  const [best, count] = [...votes.entries()].sort((a, b) => b[1] - a[1])[0] ?? [undefined, 0];
-  // One stray match (a path the workspace happens to share) must not decide; two files must agree.
-  if (best === undefined || count < Math.min(2, sample.length)) {
+  const [best, vote] = [...votes.entries()].sort((a, b) => b[1].count - a[1].count)[0] ?? [undefined, undefined];
+  // One stray match must not decide: two files must agree, and one of them by more than a bare file
+  // name (a main.go the workspace happens to have proves nothing alone).
+  if (best === undefined || !vote || vote.count < Math.min(2, sample.length) || !vote.deep) {
     return { kind: 'none', example: own[0] };
   }
+  const count = vote.count;
   const localRoot = trimSlashes(workspaceRoot);
   if (best === localRoot) {
     return { kind: 'same' };
@@ -67,13 +70,12 @@ function ownSources(sources: readonly string[]): string[] {
 }
 
 /** The binary-side root for one file: its path minus the longest tail that exists in the workspace. */
-function rootByLongestSuffix(source: string, exists: (relativePath: string) => boolean): string | undefined {
+function rootByLongestSuffix(source: string, exists: (relativePath: string) => boolean): { root: string; matchedParts: number } | undefined {
   const parts = source.split('/');
-  // At least a directory and a file must match; a bare file name proves nothing.
-  for (let i = 0; i <= parts.length - 2; i++) {
+  for (let i = 0; i <= parts.length - 1; i++) {
     const tail = parts.slice(i).join('/');
     if (tail !== '' && exists(tail)) {
-      return trimSlashes(parts.slice(0, i).join('/')) || (source.startsWith('/') ? '/' : '.');
+      return { root: trimSlashes(parts.slice(0, i).join('/')) || (source.startsWith('/') ? '/' : '.'), matchedParts: parts.length - i };
     }
   }
   return undefined;

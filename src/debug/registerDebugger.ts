@@ -59,7 +59,7 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
   const settings = vscode.workspace.getConfiguration('kubelet');
   try {
     return await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Debug kubelet on ${config.host}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `Debug ${config.unit} on ${config.host}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
@@ -89,7 +89,7 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
     );
   } catch (err) {
     if (isCancelled(err)) {
-      log.info('Debugging was cancelled; the kubelet was left as it was.');
+      log.info(`Debugging was cancelled; ${config.unit} was left as it was.`);
       return undefined;
     }
     // Not awaited: the debug start ends now, and Retry starts a fresh one.
@@ -161,7 +161,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       proxy.debuggeeOutput(`No path mapping: none of the binary's source files${outcome.example ? ` (such as ${outcome.example})` : ''} was found under ${folder}. Source breakpoints will not bind until you open the tree the binary was built from, or set "substitutePath": [{ "from": "\${workspaceFolder}", "to": "<the build's source root>" }] in the launch configuration.\n`);
     }
     if (missing.length > 0) {
-      proxy.debuggeeOutput(`This kubelet has no ${missing.join(', ')} (names change between versions); those stages are not armed.\n`);
+      proxy.debuggeeOutput(`This ${config.unit === 'kubelet.service' ? 'kubelet' : 'binary'} has no ${missing.join(', ')} (names change between versions); those stages are not armed.\n`);
     }
     // Lease renewal: the node restores itself if these stop arriving.
     const lease = setInterval(() => target.renewLease().catch((e: Error) => log.warn(`Lease renewal failed: ${e.message}`)), LEASE_RENEW_MS);

@@ -46,8 +46,20 @@ describe('path mapping', () => {
       }
       const sources = [...goroot, '/build/demo/main.go', '/build/demo/internal/server/server.go', '/build/demo/internal/server/routes.go', '/root/go/pkg/mod/github.com/x/y@v1/y.go'];
       const { mappings } = mappingsFor([{ from: '/mine', to: '/theirs' }], demo, sources);
-      // `main.go` alone is a bare file name and proves nothing; the two internal/ files agree with it on /build/demo.
+      // main.go matches by its bare name only; the internal/ files back it up.
       assert.deepStrictEqual(mappings, [{ from: '/mine', to: '/theirs' }, { from: demo, to: '/build/demo' }]);
+    } finally {
+      fs.rmSync(demo, { recursive: true, force: true });
+    }
+  });
+
+  it('does not map on bare file names alone', () => {
+    const demo = fs.mkdtempSync(path.join(tmpdir(), 'krd-bare-'));
+    try {
+      fs.writeFileSync(path.join(demo, 'main.go'), 'package main\n');
+      fs.writeFileSync(path.join(demo, 'util.go'), 'package main\n');
+      const outcome = deriveMapping([...goroot, '/elsewhere/tool/main.go', '/elsewhere/tool/util.go'], demo, localWorkspaceFiles(demo, fs));
+      assert.strictEqual(outcome.kind, 'none');
     } finally {
       fs.rmSync(demo, { recursive: true, force: true });
     }
