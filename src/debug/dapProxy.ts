@@ -93,6 +93,11 @@ export class KubeletDapProxy {
         // Delve answers these without a "continued" event; the kubelet runs again from here.
         this.o.onHaltChange?.(false);
         break;
+      case 'restart':
+        // Delve's restart would kill the kubelet and start a fresh one outside systemd. VS Code only
+        // sends this when restart is advertised, which fromDelve prevents; refuse it all the same.
+        this.o.toClient({ ...new Response(request, 'Restart ends this session and starts a new one (the node is restored in between).'), success: false } as DebugProtocol.Response);
+        return;
       case 'disconnect':
       case 'terminate':
         void this.endSession(undefined, { viaDelve: true }).then(() => this.o.toClient(new Response(request)));
@@ -118,6 +123,10 @@ export class KubeletDapProxy {
       if (response.command === 'attach') {
         response.command = 'launch';
       }
+      if (response.command === 'initialize' && response.body) {
+        // VS Code then restarts by ending the session and launching again, through us (see above).
+        (response.body as DebugProtocol.Capabilities).supportsRestartRequest = false;
+      }
     } else if (message.type === 'event') {
       const event = message as DebugProtocol.Event;
       if (event.event === 'stopped') {
@@ -127,6 +136,8 @@ export class KubeletDapProxy {
           this.stoppedOnce = true;
           this.o.onFirstStop?.((Date.now() - this.configurationDoneAt) / 1000);
         }
+      } else if (event.event === 'capabilities' && (event.body as DebugProtocol.CapabilitiesEvent['body'])?.capabilities) {
+        (event.body as DebugProtocol.CapabilitiesEvent['body']).capabilities.supportsRestartRequest = false;
       } else if (event.event === 'continued') {
         this.o.onHaltChange?.(false);
       } else if (event.event === 'terminated' && !this.ending) {

@@ -11,7 +11,7 @@ import { showError } from '../ui/showError';
 import { KubeletConfigurationProvider } from './configurationProvider';
 import { KubeletDapProxy } from './dapProxy';
 import { DebugTarget, DEFAULT_DELVE_START_TIMEOUT_SECONDS, launchKubeletUnderDelve } from './kubeletLauncher';
-import type { KubeletLaunchConfig } from './launchConfig';
+import { KubeletLaunchConfig, validateLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
 import { mappingsFor } from './pathMapping';
@@ -19,6 +19,8 @@ import { PreparedTargets } from './preparedTargets';
 import { functionForStage } from './startupStages';
 
 const LEASE_RENEW_MS = 5000;
+/** A restore stops Delve (up to its 5 s stop timeout), reloads systemd and starts the unit. */
+const RESTART_WAIT_MS = 60_000;
 
 /** Live kubelet sessions of this window: host → the kubelet functions its binary has. */
 const liveSessions = new Map<string, { host: string; functions: string[] }>();
@@ -41,7 +43,8 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
     // A separate object: VS Code runs the resolve hooks of every registration, and they must run once.
     vscode.debug.registerDebugConfigurationProvider('kubelet', { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory('kubelet', {
-      createDebugAdapterDescriptor: (session) => createAdapter(session, prepared.claim(session.configuration.__krdTarget), services),
+      createDebugAdapterDescriptor: async (session) =>
+        createAdapter(session, prepared.claim(session.configuration.__krdTarget) ?? (await prepareForRestart(session, services)), services),
     }),
     vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
       createDebugAdapterTracker: () => ({
@@ -100,6 +103,34 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
     });
     return undefined;
   }
+}
+
+/**
+ * The toolbar's Restart: VS Code ends the session (we restore the node), then starts the adapter
+ * again with the configuration it resolved before, whose prepared target is long used. So the launch
+ * runs again here: rebuild when the configuration builds, upload only if the binary changed, and
+ * restart the unit under Delve; VS Code then sends the same breakpoints.
+ */
+async function prepareForRestart(session: vscode.DebugSession, services: Services): Promise<DebugTarget> {
+  const { config, problems } = validateLaunchConfig(session.configuration);
+  if (!config) {
+    throw new Error(`The kubelet launch configuration "${session.name}" has problems: ${problems.join(' ')}`);
+  }
+  services.logs.debug.info(`Restarting the debug session on ${config.host}.`);
+  // VS Code relaunches after a short wait for our disconnect answer, while the old session may still be
+  // restoring the node; the new launch would find the node held. Wait for that session to finish.
+  const deadline = Date.now() + RESTART_WAIT_MS;
+  while ([...liveSessions.values()].some((s) => s.host === config.host)) {
+    if (Date.now() > deadline) {
+      throw new Error(`The previous session on ${config.host} was still restoring the node after ${RESTART_WAIT_MS / 1000} s; start debugging again once it is done.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const target = await prepareTarget(config, session.workspaceFolder, services);
+  if (!target) {
+    throw new Error(`The restart on ${config.host} did not start: it was cancelled, or failed as the notification says. ${config.unit} runs as before.`);
+  }
+  return target;
 }
 
 async function confirmSkew(host: string, message: string): Promise<boolean> {
