@@ -87,6 +87,8 @@ export const errors = {
   remoteCommandFailed: (host: string, what: string, code: number | null, stderr: string) =>
     new UserError(ErrorCode.RemoteCommandFailed, `${what} failed on ${host} (exit ${code ?? 'signal'})${stderr ? `: ${lastLine(stderr)}` : ''}.`, ['showLog'], stderr),
   cancelled: () => new UserError(ErrorCode.Cancelled, 'Cancelled.'),
+  delveTooOld: (host: string, reason: string, install: string, installCommand: string | undefined) =>
+    new UserError(ErrorCode.DelveTooOld, `${reason}. Install ${install} on ${host}${installCommand ? ` (${installCommand}, then set dlvPath)` : ''}, or set kubelet.debug.localDlvPath to upload one from here, and try again; the node was not touched. To let Delve try anyway, add "--check-go-version=false" to dlvFlags in the launch configuration.`, ['openSettings']),
   unitNotFound: (host: string, unit: string) =>
     new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
   nodeFileNotFound: (host: string, path: string) =>

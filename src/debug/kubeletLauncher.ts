@@ -130,7 +130,10 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
   const info = await readBuildInfo(node, localBinary, nodeBuiltBinary);
   const compat = checkDelveSupportsGo(delve, info.goVersion);
   if (!compat.ok) {
-    throw new UserError(ErrorCode.DelveTooOld, `${compat.reason}. Install ${compat.suggestion} on ${node.spec} (go install github.com/go-delve/delve/cmd/dlv@latest, then set dlvPath), or set kubelet.debug.localDlvPath to upload one from here, and try again; the kubelet was not touched.`, ['openSettings']);
+    throw errors.delveTooOld(node.spec, compat.reason, compat.install, compat.installCommand);
+  }
+  if (compat.warning) {
+    hooks.log.warn(compat.warning);
   }
   lap('checks');
 
@@ -255,7 +258,7 @@ async function nodeArch(node: NodeConnection): Promise<string> {
   return arch;
 }
 
-async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<{ path: string; version: string; minor: number }> {
+async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<{ path: string; version: string; minor: number; patch?: number }> {
   const result = await node.execAsRoot(['/bin/sh', '-c', 'p=$(command -v "$1") && "$p" version && echo "PATH=$p"', 'sh', dlvPath]);
   const version = parseDelveVersion(result.stdout);
   const found = /^PATH=(.+)$/m.exec(result.stdout)?.[1];

@@ -50,10 +50,13 @@ describe('Debug kubelet on node: faults', function () {
 
   it('catches a Delve too old for the binary\'s Go before the kubelet is stopped', async () => {
     const node = sharedNode();
-    await node.ssh(`printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.17.1"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`);
+    // Delve 1.8.3 is the last release for Go 1.16-1.18; the node's Go (1.19) needs 1.9.0 or later.
+    await node.ssh(`printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.8.3"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`);
     try {
       const err = await failsUntouched({ dlvPath: '/usr/local/bin/old-dlv' }, ErrorCode.DelveTooOld);
-      assert.match(err.message, /Delve 1\.17\.1 on the node debugs binaries built by Go 1\.15 to 1\.17, but this kubelet was built by go1\.\d+/);
+      assert.match(err.message, /Delve 1\.8\.3 on the node debugs binaries built by Go 1\.16 to 1\.18, but this binary was built by go1\.19\.\d+/);
+      assert.match(err.message, /go install github\.com\/go-delve\/delve\/cmd\/dlv@v1\.21\.2/);
+      assert.match(err.message, /--check-go-version=false/);
     } finally {
       await node.ssh('rm -f /usr/local/bin/old-dlv');
     }
