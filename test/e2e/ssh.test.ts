@@ -1,7 +1,7 @@
 // The extension's SSH layer against the real sshd of a real test node: host-key verification,
 // authentication, privilege, quoting, and connection loss.
 import * as assert from 'assert';
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -99,6 +99,11 @@ describe('SSH layer against a real node', () => {
     assert.deepStrictEqual(prompts.calls, []);
     assert.strictEqual((await readKnownHosts([knownHosts])).length, 1, 'known_hosts was not touched');
     m.dispose();
+    // The fix we print is the one OpenSSH prints for the same host and file.
+    const openssh = spawnSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'changed', 'true'], { encoding: 'utf8', timeout: 30_000 });
+    const said = /remove with:\s*\n\s*(ssh-keygen .*)$/m.exec(openssh.stderr)?.[1].trim();
+    assert.strictEqual(said, node.port === 22 ? `ssh-keygen -f "${knownHosts}" -R "${node.address}"` : `ssh-keygen -f "${knownHosts}" -R "[${node.address}]:${node.port}"`, openssh.stderr);
+    assert.ok(err.message.includes(said!), err.message);
   });
 
   it('refuses an unknown key without asking under StrictHostKeyChecking yes', async () => {
