@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
-import { EffectiveCommand, readEffectiveCommand } from '../systemd/effectiveCommand';
+import { EffectiveCommand, readEffectiveCommand, UnitWouldNotStartError } from '../systemd/effectiveCommand';
 import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readProcessArgv, sameArgv, StaleProcess } from '../systemd/unitHealth';
 import { shellQuote } from '../ssh/shellQuote';
 import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
@@ -25,8 +25,8 @@ interface UnitSnapshot {
   version: string;
   certificateExpiry?: Date;
   stale?: StaleProcess;
-  /** What systemd passes when the unit starts, or why it could not be worked out. */
-  effective?: EffectiveCommand | { error: string };
+  /** What systemd passes when the unit starts, or why it could not be worked out (or would not start at all). */
+  effective?: EffectiveCommand | { error: string; wouldNotStart: boolean };
 }
 
 const CERT_WARNING_DAYS = 30;
@@ -79,7 +79,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),
-          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message })),
+          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message, wouldNotStart: err instanceof UnitWouldNotStartError })),
           readProcessArgv(node, status.mainPid).catch(() => undefined),
         ]);
         // The unit files say one thing, the running process another: edited but not restarted.
@@ -176,6 +176,10 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
   if (stale) {
     items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
   }
+  if (effective && 'error' in effective && effective.wouldNotStart) {
+    // As important as the unit's state: the next restart (or reboot) leaves the node without it.
+    items.push({ kind: 'info', label: 'Cannot start', description: effective.error, tooltip: `${effective.error}\n\nThe running process (if any) is unaffected until ${status.unit} restarts.`, icon: 'error', warning: true });
+  }
   if (version) {
     items.push({ kind: 'info', label: 'Version', description: version, icon: 'tag' });
   }
@@ -192,6 +196,10 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
   for (const env of status.environmentFiles) {
     items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file', contextValue: 'file.env' });
   }
+  for (const env of effective && 'argv' in effective ? effective.environmentFiles.filter((e) => e.ignored) : []) {
+    items.push({ kind: 'info', label: 'Ignored by systemd', description: `${env.path}: ${env.ignored}`,
+      tooltip: `systemd cannot load ${env.path} (${env.ignored}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.`, icon: 'warning', warning: true });
+  }
   const exec = status.execStart[0];
   if (exec) {
     items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nAs written in the unit files; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
@@ -207,7 +215,7 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
         ...(effective.unknownVariables.length ? ['', `Not defined by the unit (empty here): ${effective.unknownVariables.join(', ')}`] : [])].join('\n'),
       icon: 'symbol-event',
     });
-  } else if (effective) {
+  } else if (effective && !effective.wouldNotStart) {
     items.push({ kind: 'info', label: 'Command line', description: 'cannot be worked out', tooltip: effective.error, icon: 'warning', warning: true });
   }
   return items;

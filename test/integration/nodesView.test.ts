@@ -45,6 +45,47 @@ describe('Nodes view', function () {
     assert.strictEqual(doc.getText(), await nodeSsh(`cat ${uri.path}`));
   });
 
+  /** The kubelet unit's rows after a fresh read of the node, by label (several rows may share one). */
+  async function unitRows(): Promise<{ label: string; item: vscode.TreeItem }[]> {
+    const { nodesTree } = await extensionApi();
+    await vscode.commands.executeCommand('kubelet.refreshNodes');
+    const entry = (await treeChildren(nodesTree)).find((r) => treeLabel(r.item) === testNode().alias);
+    assert.ok(entry, 'the node is listed');
+    const [unit] = await treeChildren(nodesTree, entry.element);
+    return (await treeChildren(nodesTree, unit.element)).map((d) => ({ label: treeLabel(d.item), item: d.item }));
+  }
+
+  it('shows, as systemd decides, an environment file it cannot load: skipped when optional, the unit unable to start when required', async () => {
+    // Bytes that are not UTF-8 (0xff); systemd 252 refuses such a file, whatever the rest says.
+    const badValue = 'printf "KUBELET_EXTRA_ARGS=--v=2\\nBROKEN=caf\\377\\n"';
+    await nodeSsh(`cp -p /etc/default/kubelet /run/krd-default-kubelet.orig && ${badValue} > /etc/default/kubelet`);
+    try {
+      const rows = await unitRows();
+      const ignored = rows.find((r) => r.label === 'Ignored by systemd');
+      assert.ok(ignored, `a visible row says systemd skips the file: ${rows.map((r) => r.label).join(', ')}`);
+      assert.strictEqual(ignored.item.description, '/etc/default/kubelet: line 2: the value of "BROKEN" is not valid UTF-8');
+      // Skipped whole: its valid KUBELET_EXTRA_ARGS=--v=2 is gone from the command line too.
+      assert.doesNotMatch(String(rows.find((r) => r.label === 'Command line')?.item.description), /--v=2/);
+      assert.ok(!rows.some((r) => r.label === 'Cannot start'));
+
+      const dropIn = '/etc/systemd/system/kubelet.service.d/90-krd-required-env.conf';
+      await nodeSsh(`printf '[Service]\\nEnvironmentFile=/run/krd-required.env\\n' > ${dropIn} && ${badValue} > /run/krd-required.env && systemctl daemon-reload`);
+      try {
+        const refused = await unitRows();
+        const cannot = refused.find((r) => r.label === 'Cannot start');
+        assert.ok(cannot, `a visible row says the unit cannot start: ${refused.map((r) => r.label).join(', ')}`);
+        assert.strictEqual(cannot.item.description, 'systemd would refuse to start kubelet.service ("Invalid argument"): /run/krd-required.env line 2: the value of "BROKEN" is not valid UTF-8. Fix that line, then restart.');
+        assert.ok(!refused.some((r) => r.label === 'Command line'), 'no command line is shown for a unit that cannot start');
+      } finally {
+        await nodeSsh(`rm -f ${dropIn} /run/krd-required.env && systemctl daemon-reload`);
+      }
+    } finally {
+      await nodeSsh('mv /run/krd-default-kubelet.orig /etc/default/kubelet');
+    }
+    const rows = await unitRows();
+    assert.ok(!rows.some((r) => r.label === 'Ignored by systemd' || r.label === 'Cannot start'), 'all clear again');
+  });
+
   it('shows why a node cannot be reached instead of failing silently', async () => {
     const { nodesTree } = await extensionApi();
     await vscode.workspace.getConfiguration('kubelet').update('nodes', ['root@127.0.0.1:9'], vscode.ConfigurationTarget.Global);
