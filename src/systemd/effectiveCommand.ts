@@ -25,6 +25,8 @@ export interface EffectiveCommand {
   user?: string;
   /** ExecStart prefixes as written: "-", "@", ":", "+", "!", "!!". */
   prefixes: string;
+  /** The effective ExecStart= value exactly as written (continuation lines joined), and where. */
+  execStartAsWritten: { text: string; file: string; line: number };
   /**
    * In the order systemd reads them; `missing` only for optional files that were not there, and
    * `ignored` for an optional file systemd skips whole because it cannot load it (why, with the line).
@@ -139,6 +141,7 @@ export async function computeEffectiveCommand(
     workingDirectory: workingDirectory === undefined ? undefined : spec(workingDirectory.replace(/^-/, '')),
     user: user === undefined ? undefined : spec(user),
     prefixes,
+    execStartAsWritten: { text: exec[0].value, file: exec[0].file, line: exec[0].line },
     environmentFiles,
     unknownVariables: [...unknown],
   };

@@ -201,8 +201,14 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
       tooltip: `systemd cannot load ${env.path} (${env.ignored}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.`, icon: 'warning', warning: true });
   }
   const exec = status.execStart[0];
-  if (exec) {
-    items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nAs written in the unit files; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+  if (effective && 'argv' in effective) {
+    const written = effective.execStartAsWritten;
+    items.push({ kind: 'info', label: 'ExecStart', description: written.text,
+      tooltip: `ExecStart=${written.text}\n\nAs written at ${written.file}:${written.line}; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+  } else if (exec) {
+    // The unit files could not be read as systemd does; systemctl's parsed argv is what is left.
+    items.push({ kind: 'info', label: 'ExecStart (parsed)', description: exec.argvText,
+      tooltip: `${exec.argvText}\n\nsystemd's parsed argv from systemctl show: prefixes such as "-" and quotes are not shown.`, icon: 'terminal' });
   }
   if (effective && 'argv' in effective) {
     const shown = effective.argv.map(shellQuote).join(' ');

@@ -2,6 +2,7 @@
 // state, version, unit file and kubeadm's drop-in, and the drop-in opened as a systemd-unit editor.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import { shellQuote } from '../../src/ssh/shellQuote';
 import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel } from './testNodeAccess';
 
 describe('Nodes view', function () {
@@ -84,6 +85,20 @@ describe('Nodes view', function () {
     }
     const rows = await unitRows();
     assert.ok(!rows.some((r) => r.label === 'Ignored by systemd' || r.label === 'Cannot start'), 'all clear again');
+  });
+
+  it('shows ExecStart as written, with its "-" prefix and quotes, and where it is written', async () => {
+    const dropIn = '/etc/systemd/system/kubelet.service.d/95-krd-as-written.conf';
+    const written = `-/usr/bin/kubelet "--node-labels=a=b c" '--v=3' $KUBELET_EXTRA_ARGS`;
+    await nodeSsh(`printf '%s\\n' '[Service]' 'ExecStart=' ${shellQuote(`ExecStart=${written}`)} > ${dropIn} && systemctl daemon-reload`);
+    try {
+      const exec = (await unitRows()).find((r) => r.label === 'ExecStart');
+      assert.ok(exec, 'the ExecStart row is shown');
+      assert.strictEqual(exec.item.description, written);
+      assert.match(String(exec.item.tooltip), new RegExp(`As written at ${dropIn.replace(/\./g, '\\.')}:3`));
+    } finally {
+      await nodeSsh(`rm -f ${dropIn} && systemctl daemon-reload`);
+    }
   });
 
   it('shows why a node cannot be reached instead of failing silently', async () => {

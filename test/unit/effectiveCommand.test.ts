@@ -138,6 +138,7 @@ describe('effective command', () => {
   it('uses the @ word as argv[0], and ":" turns off variable expansion but not specifiers', async () => {
     const a = await computeEffectiveCommand('x.service', [unit('Environment=A=1', 'ExecStart=-@/bin/x name $A')], noFiles);
     assert.deepStrictEqual([a.program, a.argv, a.prefixes], ['/bin/x', ['name', '1'], '-@']);
+    assert.deepStrictEqual(a.execStartAsWritten, { text: '-@/bin/x name $A', file: '/etc/systemd/system/x.service', line: 3 });
     const b = await computeEffectiveCommand('x.service', [unit('Environment=A=1', 'ExecStart=:/bin/x $A ${A} $$ %%')], noFiles);
     assert.deepStrictEqual(b.argv, ['/bin/x', '$A', '${A}', '$$', '%']);
   });
