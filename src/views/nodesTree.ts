@@ -4,7 +4,7 @@
 // action); the node's one shared connection is reused, never opened per refresh.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { UserError } from '../common/errors';
+import { ErrorCode, UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
 import { EffectiveCommand, readEffectiveCommand, UnitWouldNotStartError } from '../systemd/effectiveCommand';
 import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readProcessArgv, sameArgv, StaleProcess } from '../systemd/unitHealth';
@@ -17,7 +17,7 @@ type NodeTreeItem =
   | { kind: 'node'; spec: string }
   | { kind: 'unit'; spec: string }
   | { kind: 'file'; spec: string; path: string; role: string; contextValue: 'file.unit' | 'file.dropIn' | 'file.env' }
-  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string; warning?: boolean }
+  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string; warning?: boolean; command?: vscode.Command }
   | { kind: 'error'; spec: string; error: string };
 
 interface UnitSnapshot {
@@ -27,6 +27,8 @@ interface UnitSnapshot {
   stale?: StaleProcess;
   /** What systemd passes when the unit starts, or why it could not be worked out (or would not start at all). */
   effective?: EffectiveCommand | { error: string; wouldNotStart: boolean };
+  /** The login user's sudo asks for a password, so nothing that needs root can be read. */
+  sudoNeedsPassword?: { error: UserError; user: string };
 }
 
 const CERT_WARNING_DAYS = 30;
@@ -79,9 +81,13 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),
-          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message, wouldNotStart: err instanceof UnitWouldNotStartError })),
+          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message, wouldNotStart: err instanceof UnitWouldNotStartError, sudo: isSudoNeedsPassword(err) ? err : undefined })),
           readProcessArgv(node, status.mainPid).catch(() => undefined),
         ]);
+        if ('sudo' in effective && effective.sudo) {
+          // Everything else that needs root failed for the same reason; one row with the fix says it all.
+          return { status, version, certificateExpiry, stale, sudoNeedsPassword: { error: effective.sudo, user: node.user ?? 'the login user' } };
+        }
         // The unit files say one thing, the running process another: edited but not restarted.
         if (running && 'argv' in effective && !sameArgv(running, effective.argv)) {
           const reasons = [...(stale?.reasons ?? []), `the running command line differs from what the unit files give: ${running.join(' ')}`];
@@ -153,6 +159,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.description = element.description;
         item.tooltip = element.tooltip ?? element.description;
         item.iconPath = element.warning ? new vscode.ThemeIcon(element.icon, new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(element.icon);
+        item.command = element.command;
         return item;
       }
       case 'error': {
@@ -171,8 +178,12 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   }
 }
 
-function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
+function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective, sudoNeedsPassword }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
+  if (sudoNeedsPassword) {
+    items.push({ kind: 'info', label: 'sudo needs a password', description: sudoFix(sudoNeedsPassword.user), tooltip: `${sudoNeedsPassword.error.display}\n\nThe command line, version and other details need root, so they are not shown. Click to open your SSH config.`,
+      icon: 'lock', warning: true, command: { command: 'kubelet.openSshConfig', title: 'Open SSH Config' } });
+  }
   if (stale) {
     items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
   }
@@ -225,6 +236,15 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
     items.push({ kind: 'info', label: 'Command line', description: 'cannot be worked out', tooltip: effective.error, icon: 'warning', warning: true });
   }
   return items;
+}
+
+function isSudoNeedsPassword(err: unknown): err is UserError {
+  return err instanceof UserError && err.code === ErrorCode.SudoNeedsPassword;
+}
+
+/** The fix in a line the tree can show: a NOPASSWD rule for the login user, or logging in as root. */
+function sudoFix(user: string): string {
+  return `add "${user} ALL=(ALL) NOPASSWD: ALL" to a file in /etc/sudoers.d/ on the node, or log in as root`;
 }
 
 function describeState(state: ConnectionState): string {

@@ -1,6 +1,9 @@
 // The Nodes view against the real test node: nodes from ~/.ssh/config, the kubelet unit with its
 // state, version, unit file and kubeadm's drop-in, and the drop-in opened as a systemd-unit editor.
 import * as assert from 'assert';
+import { readFileSync, writeFileSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { shellQuote } from '../../src/ssh/shellQuote';
 import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel } from './testNodeAccess';
@@ -98,6 +101,31 @@ describe('Nodes view', function () {
       assert.match(String(exec.item.tooltip), new RegExp(`As written at ${dropIn.replace(/\./g, '\\.')}:3`));
     } finally {
       await nodeSsh(`rm -f ${dropIn} && systemctl daemon-reload`);
+    }
+  });
+
+  it('shows, as a visible row with the fix, that the login user\'s sudo wants a password', async () => {
+    const node = testNode() as ReturnType<typeof testNode> & { address: string; port: number; keyPath: string };
+    const config = path.join(os.homedir(), '.ssh', 'config');
+    const original = readFileSync(config, 'utf8');
+    const alias = `${node.alias}-needpw`;
+    writeFileSync(config, `${original}\nHost ${alias}\n  HostName ${node.address}\n  Port ${node.port}\n  User needpw\n  IdentityFile ${node.keyPath}\n  IdentitiesOnly yes\n`);
+    try {
+      const { nodesTree } = await extensionApi();
+      await vscode.commands.executeCommand('kubelet.refreshNodes');
+      const entry = (await treeChildren(nodesTree)).find((r) => treeLabel(r.item) === alias);
+      assert.ok(entry, `${alias} is listed`);
+      const [unit] = await treeChildren(nodesTree, entry.element);
+      const rows = await treeChildren(nodesTree, unit.element);
+      const sudo = rows.find((r) => treeLabel(r.item) === 'sudo needs a password');
+      assert.ok(sudo, `a visible row names the problem: ${rows.map((r) => treeLabel(r.item)).join(', ')}`);
+      assert.strictEqual(sudo.item.description, 'add "needpw ALL=(ALL) NOPASSWD: ALL" to a file in /etc/sudoers.d/ on the node, or log in as root');
+      assert.match(String(sudo.item.tooltip), /sudo on .* wants a password for needpw.*\[KRD1101\]/s);
+      assert.strictEqual(sudo.item.command?.command, 'kubelet.openSshConfig');
+      assert.ok(!rows.some((r) => treeLabel(r.item) === 'Command line'), 'no "cannot be worked out" row hiding the reason in a tooltip');
+    } finally {
+      writeFileSync(config, original);
+      await vscode.commands.executeCommand('kubelet.refreshNodes');
     }
   });
 
