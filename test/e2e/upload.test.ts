@@ -45,6 +45,28 @@ describe('Upload of the debug binary', function () {
     assert.strictEqual((await node.ssh(`ls -A /var/tmp | grep krd-upload || true; ls -A /var/lib/kubelet-debug | grep '[.]upload-' || true`)).stdout, '', 'no staging file left');
   });
 
+  it('sends the binary again when the local one changed, even though the node copy is as we left it', async () => {
+    const node = sharedNode();
+    const local = path.join(dir, 'rebuilt');
+    const target = `${remote}-rebuilt`;
+    try {
+      writeFileSync(local, randomBytes(2 * 1024 * 1024));
+      assert.strictEqual((await uploadBinary(conn, local, target)).skipped, false);
+      assert.strictEqual((await uploadBinary(conn, local, target)).skipped, true, 'unchanged: nothing sent');
+
+      // A rebuild: same size, different bytes, and the node's copy and its record untouched.
+      writeFileSync(local, randomBytes(2 * 1024 * 1024));
+      const rebuilt = await sha256File(local);
+      const again = await uploadBinary(conn, local, target);
+      assert.strictEqual(again.skipped, false, 'a changed local binary is sent');
+      assert.strictEqual(again.sha256, rebuilt);
+      assert.strictEqual((await node.ssh(`sha256sum ${target} | cut -d' ' -f1`)).stdout.trim(), rebuilt, 'the node now runs the new build');
+      assert.strictEqual((await uploadBinary(conn, local, target)).skipped, true, 'and the new one is skipped next time');
+    } finally {
+      await node.ssh(`rm -f ${target} ${target}.krd-sha256`);
+    }
+  });
+
   it('stops at once when cancelled, leaving no staging file', async () => {
     const node = sharedNode();
     const local = path.join(dir, 'big');
