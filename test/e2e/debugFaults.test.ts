@@ -1,11 +1,8 @@
 // Every way "Debug kubelet on node" can fail or be cut short, against the real test node: errors
 // before the kubelet is touched leave it running as it was; after, the node is always restored.
 import * as assert from 'assert';
-import { rmSync } from 'fs';
 import { ErrorCode, UserError } from '../../src/common/errors';
 import { execFileSync } from 'child_process';
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
 import * as path from 'path';
 import { debugStateOf, launchKubeletUnderDelve, restoreUnitOnNode } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
@@ -15,6 +12,7 @@ import { DapTestClient } from '../support/dapClient';
 import { expectUserError } from '../support/expectUserError';
 import { launchConfig, testHooks, useConnectionAndWorkspace } from '../support/launchHooks';
 import { connect } from '../support/nodeClient';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
 import { sharedNode } from './hooks';
 
@@ -153,7 +151,7 @@ describe('Debug kubelet on node: faults', function () {
 
   it('uses a Delve uploaded from this machine when the node has none (kubelet.debug.localDlvPath)', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-dlv-'));
+    const dir = tempDir('dlv');
     const localDlv = path.join(dir, 'dlv');
     execFileSync('scp', ['-q', '-F', node.sshConfigPath, `${node.sshHosts.root}:/usr/bin/dlv`, localDlv]);
     const hooks = { ...testHooks(), localDlvPath: localDlv };
@@ -163,7 +161,7 @@ describe('Debug kubelet on node: faults', function () {
     } finally {
       assert.deepStrictEqual((await target.restore()).leftovers, []);
       await node.ssh('rm -f /var/lib/kubelet-debug/dlv');
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
     await expectNodeRestored(node);
   });

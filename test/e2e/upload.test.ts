@@ -2,12 +2,12 @@
 // was touched, and never left half-written.
 import * as assert from 'assert';
 import { randomBytes } from 'crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { sha256File, uploadBinary } from '../../src/build/upload';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { connect } from '../support/nodeClient';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 import { sharedNode } from './hooks';
 
 describe('Upload of the debug binary', function () {
@@ -16,13 +16,13 @@ describe('Upload of the debug binary', function () {
   let dir: string;
   let conn: NodeConnection;
   before(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'krd-up-'));
+    dir = tempDir('up');
     conn = connect(sharedNode(), 'sudo');
   });
   after(async () => {
     await sharedNode().ssh(`rm -f ${remote} ${remote}.krd-sha256`);
     conn.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   it('sends a new binary, skips it when unchanged, and sends it again when the node copy was altered', async () => {

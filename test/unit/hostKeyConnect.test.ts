@@ -3,9 +3,8 @@
 // client says about the same server and file.
 import * as assert from 'assert';
 import { execFile, execFileSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
 import type { AddressInfo } from 'net';
-import { tmpdir } from 'os';
 import * as path from 'path';
 import { Server, type Connection } from 'ssh2';
 import { ErrorCode } from '../../src/common/errors';
@@ -13,6 +12,7 @@ import type { Logger } from '../../src/common/logger';
 import { connectHost, type ConnectPrompts } from '../../src/ssh/connect';
 import type { ResolvedHost } from '../../src/ssh/sshConfig';
 import { expectUserError } from '../support/expectUserError';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 
 const quiet: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -26,7 +26,7 @@ describe('connectHost: host keys against a real SSH server', () => {
   const sessions = new Set<Connection>();
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'krd-hostkey-'));
+    dir = tempDir('hostkey');
     const keygen = (name: string) => {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, name)]);
       return readFileSync(path.join(dir, `${name}.pub`), 'utf8').split(' ').slice(0, 2).join(' ');
@@ -52,7 +52,7 @@ describe('connectHost: host keys against a real SSH server', () => {
       client.end();
     }
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   beforeEach(() => {
