@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { ErrorCode, UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
 import { EffectiveCommand, readEffectiveCommand, UnitWouldNotStartError } from '../systemd/effectiveCommand';
-import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readProcessArgv, sameArgv, StaleProcess } from '../systemd/unitHealth';
+import { describeDrift, detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readManagerEnvironmentNames, readProcessArgv, readProcessEnviron, StaleProcess } from '../systemd/unitHealth';
 import { shellQuote } from '../ssh/shellQuote';
 import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import type { KnownNodes } from './knownNodes';
@@ -76,24 +76,24 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const status = await readUnitStatus(node, this.unitName());
         const binary = status.execStart[0]?.path;
         // Extras need root (PKI, /proc of a root process); without sudo they are simply not shown.
-        const [version, certificateExpiry, stale, effective, running] = await Promise.all([
+        const [version, certificateExpiry, stale, effective, runningArgv, runningEnviron, managerNames] = await Promise.all([
           binary ? readBinaryVersion(node, binary).catch(() => '') : '',
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),
           readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message, wouldNotStart: err instanceof UnitWouldNotStartError, sudo: isSudoNeedsPassword(err) ? err : undefined })),
           readProcessArgv(node, status.mainPid).catch(() => undefined),
+          readProcessEnviron(node, status.mainPid).catch(() => undefined),
+          readManagerEnvironmentNames(node).catch(() => new Set<string>()),
         ]);
         if ('sudo' in effective && effective.sudo) {
           // Everything else that needs root failed for the same reason; one row with the fix says it all.
           return { status, version, certificateExpiry, stale, sudoNeedsPassword: { error: effective.sudo, user: node.user ?? 'the login user' } };
         }
-        // The unit files say one thing, the running process another: edited but not restarted.
-        if (running && 'argv' in effective && !sameArgv(running, effective.argv)) {
-          const reasons = [...(stale?.reasons ?? []), `the running command line differs from what the unit files give: ${running.join(' ')}`];
-          return { status, version, certificateExpiry, stale: { reasons }, effective };
-        }
-        return { status, version, certificateExpiry, stale, effective };
+        // The unit files say one thing, the running process another: edited but not restarted (or reloaded).
+        const drift = 'argv' in effective ? describeDrift(effective, { argv: runningArgv, environ: runningEnviron }, managerNames) : [];
+        const reasons = [...drift, ...(stale?.reasons ?? [])];
+        return { status, version, certificateExpiry, stale: reasons.length ? { reasons } : undefined, effective };
       })();
       this.snapshots.set(spec, snapshot);
       // A failure is shown once and retried on the next expand or Refresh.
@@ -184,8 +184,13 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
     items.push({ kind: 'info', label: 'sudo needs a password', description: sudoFix(sudoNeedsPassword.user), tooltip: `${sudoNeedsPassword.error.display}\n\nThe command line, version and other details need root, so they are not shown. Click to open your SSH config.`,
       icon: 'lock', warning: true, command: { command: 'kubelet.openSshConfig', title: 'Open SSH Config' } });
   }
-  if (stale) {
-    items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
+  if (status.needDaemonReload) {
+    // systemd has not read the edited files yet: a restart alone would run the old settings again.
+    items.push({ kind: 'info', label: 'Reload to apply', description: `unit files changed on disk: Daemon Reload, then Restart${stale ? ` (${stale.reasons[0]})` : ''}`,
+      tooltip: `systemd still runs ${status.unit} from the unit files as they were at its last daemon-reload (NeedDaemonReload=yes).${stale ? `\n\n${stale.reasons.join('\n')}` : ''}\n\nClick to run Daemon Reload; then restart ${status.unit} to apply the files.`,
+      icon: 'warning', warning: true, command: { command: 'kubelet.daemonReload', title: 'Daemon Reload', arguments: [spec] } });
+  } else if (stale) {
+    items.push({ kind: 'info', label: 'Restart to apply', description: stale.reasons[0], tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} (its context menu) to apply the unit files.`, icon: 'warning', warning: true });
   }
   if (effective && 'error' in effective && effective.wouldNotStart) {
     // As important as the unit's state: the next restart (or reboot) leaves the node without it.

@@ -129,6 +129,49 @@ describe('Nodes view', function () {
     }
   });
 
+  it('names the variable and argument the running kubelet lacks after an environment file changed', async () => {
+    await nodeSsh('cp -p /etc/default/kubelet /run/krd-default-kubelet.orig && printf "KUBELET_EXTRA_ARGS=--v=3\\nKRD_ENV_ONLY=1\\n" > /etc/default/kubelet');
+    try {
+      const restart = (await unitRows()).find((r) => r.label === 'Restart to apply');
+      assert.ok(restart, 'the view says the kubelet runs older settings');
+      assert.match(String(restart.item.description), /^argument \d+ is "--v=3" in the unit files but "--v=2" in the running process$/);
+      assert.match(String(restart.item.tooltip), /KRD_ENV_ONLY is set in the unit files \(KRD_ENV_ONLY=1\) but not in the running process/);
+      assert.match(String(restart.item.tooltip), /KUBELET_EXTRA_ARGS is "--v=3" in the unit files but "--v=2" in the running process/);
+
+      // A variable no argument uses is found through /proc/PID/environ alone.
+      await nodeSsh('printf "KUBELET_EXTRA_ARGS=--v=2\\nKRD_ENV_ONLY=1\\n" > /etc/default/kubelet');
+      const envOnly = (await unitRows()).find((r) => r.label === 'Restart to apply');
+      assert.strictEqual(envOnly?.item.description, 'KRD_ENV_ONLY is set in the unit files (KRD_ENV_ONLY=1) but not in the running process');
+    } finally {
+      await nodeSsh('mv /run/krd-default-kubelet.orig /etc/default/kubelet');
+    }
+    assert.ok(!(await unitRows()).some((r) => r.label === 'Restart to apply'), 'all clear again');
+  });
+
+  it('offers Daemon Reload, not Restart, while systemd has not read an edited unit file', async () => {
+    const dropIn = '/etc/systemd/system/kubelet.service.d/50-krd-reload.conf';
+    await nodeSsh(`printf '[Service]\\nEnvironment=KRD_RELOADED=1\\n' > ${dropIn}`);
+    try {
+      assert.strictEqual((await nodeSsh('systemctl show -p NeedDaemonReload --value kubelet')).trim(), 'yes');
+      const rows = await unitRows();
+      const reload = rows.find((r) => r.label === 'Reload to apply');
+      assert.ok(reload, `a Reload row: ${rows.map((r) => r.label).join(', ')}`);
+      assert.match(String(reload.item.description), /^unit files changed on disk: Daemon Reload, then Restart/);
+      assert.ok(!rows.some((r) => r.label === 'Restart to apply'), 'a restart alone would not apply it, so it is not offered');
+      assert.strictEqual(reload.item.command?.command, 'kubelet.daemonReload');
+
+      // The row's own command reloads systemd; then the restart is what is left, naming the variable.
+      await vscode.commands.executeCommand(reload.item.command.command, ...(reload.item.command.arguments ?? []));
+      assert.strictEqual((await nodeSsh('systemctl show -p NeedDaemonReload --value kubelet')).trim(), 'no');
+      const after = await unitRows();
+      assert.ok(!after.some((r) => r.label === 'Reload to apply'));
+      assert.match(String(after.find((r) => r.label === 'Restart to apply')?.item.tooltip), /KRD_RELOADED is set in the unit files \(KRD_RELOADED=1\) but not in the running process/);
+    } finally {
+      await nodeSsh(`rm -f ${dropIn} && systemctl daemon-reload`);
+    }
+    assert.ok(!(await unitRows()).some((r) => r.label === 'Restart to apply' || r.label === 'Reload to apply'), 'all clear again');
+  });
+
   it('shows why a node cannot be reached instead of failing silently', async () => {
     const { nodesTree } = await extensionApi();
     await vscode.workspace.getConfiguration('kubelet').update('nodes', ['root@127.0.0.1:9'], vscode.ConfigurationTarget.Global);
