@@ -21,6 +21,8 @@ export function activate(context: vscode.ExtensionContext): KubeletExtensionApi 
   registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
   registerUnitLanguageFeatures(context);
+  // VS Code disposes subscriptions in order: the log channels go last, after everything that logs.
+  context.subscriptions.push(services.logs.ssh, services.logs.debug);
   return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown> };
 }
 

@@ -16,7 +16,7 @@ export interface Services {
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {
-  const logs = createLogChannels(context);
+  const logs = createLogChannels();
   const settings = () => vscode.workspace.getConfiguration('kubelet');
   const resolver = new SshConfigResolver({ userConfigFile: () => settings().get<string>('ssh.configFile') });
   const connections = new ConnectionManager(

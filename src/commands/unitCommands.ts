@@ -87,7 +87,13 @@ export function registerUnitCommands(context: vscode.ExtensionContext, services:
     })),
     vscode.commands.registerCommand('kubelet.daemonReload', guarded('Reload systemd on which node?', async (spec) => {
       await daemonReload(connections.get(spec));
-      void vscode.window.showInformationMessage(`systemd on ${spec} reloaded its unit files.`);
+      // A reload alone changes nothing that runs: the unit takes the reloaded files when it restarts.
+      const restart = `Restart ${unitName()}`;
+      void vscode.window.showInformationMessage(`systemd on ${spec} reloaded its unit files. Restart ${unitName()} to apply them.`, restart).then((choice) => {
+        if (choice === restart) {
+          void vscode.commands.executeCommand('kubelet.restartUnit', spec);
+        }
+      });
     })),
     vscode.commands.registerCommand('kubelet.startUnit', unitAction('start')),
     vscode.commands.registerCommand('kubelet.stopUnit', unitAction('stop')),

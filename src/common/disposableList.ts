@@ -1,6 +1,6 @@
 // A list of things to dispose together. Anything added after the list itself was disposed is
 // disposed at once, so a late-arriving resource (a connection that finished opening after its
-// owner went away) cannot leak.
+// owner went away) cannot leak. One failing dispose never keeps the others alive.
 
 export interface Disposable {
   dispose(): unknown;
@@ -10,13 +10,16 @@ export class DisposableList implements Disposable {
   private items: Disposable[] = [];
   private disposed = false;
 
+  /** `onError` hears about a dispose that threw or rejected; by default such errors are dropped. */
+  constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
+
   get isDisposed(): boolean {
     return this.disposed;
   }
 
   add<T extends Disposable>(item: T): T {
     if (this.disposed) {
-      void item.dispose();
+      this.disposeOne(item);
     } else {
       this.items.push(item);
     }
@@ -32,11 +35,26 @@ export class DisposableList implements Disposable {
     const items = this.items.reverse();
     this.items = [];
     for (const item of items) {
-      try {
-        void item.dispose();
-      } catch {
-        // One failing dispose must not keep the rest alive.
+      this.disposeOne(item);
+    }
+  }
+
+  private disposeOne(item: Disposable): void {
+    try {
+      const result = item.dispose();
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => this.report(err));
       }
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.onError(err);
+    } catch {
+      // Reporting is best effort: shutting down matters more than hearing about it.
     }
   }
 }

@@ -76,8 +76,8 @@ export const errors = {
     new UserError(ErrorCode.AuthFailed, `${user}@${host} refused every key we offered (${tried.join(', ') || 'none'}). Add your key to the node's authorized_keys, load it into ssh-agent, or set IdentityFile for this host.`, ['openSshConfig', 'showLog']),
   hostKeyRejected: (host: string, fingerprint: string) =>
     new UserError(ErrorCode.HostKeyUnknownRejected, `The host key of ${host} (${fingerprint}) is not trusted, so the connection was closed. Verify the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and accept it.`, ['retry']),
-  hostKeyChanged: (host: string, fingerprint: string, file: string, line: number) =>
-    new UserError(ErrorCode.HostKeyChanged, `WARNING: the host key of ${host} has CHANGED (now ${fingerprint}); ${file}:${line} has a different one. Someone may be intercepting the connection, or the node was reinstalled. If you are sure, remove that line (ssh-keygen -R) and connect again.`, ['openKnownHosts']),
+  hostKeyChanged: (host: string, fingerprint: string, file: string, line: number, removeCommand: string) =>
+    new UserError(ErrorCode.HostKeyChanged, `WARNING: the host key of ${host} has CHANGED (now ${fingerprint}); ${file}:${line} has a different one. Someone may be intercepting the connection, or the node was reinstalled. If you are sure the new key is right, remove the old one and connect again: ${removeCommand}`, ['openKnownHosts']),
   hostKeyRevoked: (host: string, file: string, line: number) =>
     new UserError(ErrorCode.HostKeyRevoked, `The host key of ${host} is marked @revoked at ${file}:${line}. Connection refused.`, ['openKnownHosts']),
   proxyJumpFailed: (jump: string, target: string, cause: string) =>
@@ -91,6 +91,8 @@ export const errors = {
   cancelled: () => new UserError(ErrorCode.Cancelled, 'Cancelled.'),
   remoteCommandTimedOut: (command: string, seconds: number) =>
     new UserError(ErrorCode.RemoteCommandTimedOut, `A command on the node did not finish within ${seconds} s and was stopped: ${command.length > 120 ? `${command.slice(0, 117)}…` : command}. Check that the node is not overloaded, then try again.`, ['retry', 'showLog']),
+  delveTooOld: (host: string, reason: string, install: string, installCommand: string | undefined) =>
+    new UserError(ErrorCode.DelveTooOld, `${reason}. Install ${install} on ${host}${installCommand ? ` (${installCommand}, then set dlvPath)` : ''}, or set kubelet.debug.localDlvPath to upload one from here, and try again; the node was not touched. To let Delve try anyway, add "--check-go-version=false" to dlvFlags in the launch configuration.`, ['openSettings']),
   unitNotFound: (host: string, unit: string) =>
     new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
   nodeFileNotFound: (host: string, path: string) =>

@@ -145,7 +145,7 @@ interface NodeFacts {
   status: UnitStatus;
   execStart: string;
   arch: string;
-  delve: { path: string; version: string; minor: number };
+  delve: { path: string; version: string; minor: number; patch?: number };
 }
 
 /** Everything about the node that can refuse the session, read before anything is built or changed. */
@@ -238,7 +238,10 @@ async function verifyBinary(node: NodeConnection, binary: BuiltBinary, delve: No
   }
   const compat = checkDelveSupportsGo(delve, facts.info.goVersion);
   if (!compat.ok) {
-    throw new UserError(ErrorCode.DelveTooOld, `${compat.reason}. Install ${compat.suggestion} on ${node.spec} (go install github.com/go-delve/delve/cmd/dlv@latest, then set dlvPath), or set kubelet.debug.localDlvPath to upload one from here, and try again; the kubelet was not touched.`, ['openSettings']);
+    throw errors.delveTooOld(node.spec, compat.reason, compat.install, compat.installCommand);
+  }
+  if (compat.warning) {
+    hooks.log.warn(compat.warning);
   }
   const fix = 'Rebuild it for debugging: for Kubernetes before v1.24, make WHAT=cmd/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l"; from v1.24, make WHAT=cmd/kubelet DBG=1; otherwise go build -gcflags="all=-N -l" without -ldflags="-s -w".';
   const verdict = facts.verdict;

@@ -5,7 +5,7 @@ import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, NextAuth
 import type { Readable } from 'stream';
 import { errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { appendKnownHost, fingerprint, keyTypeOf, readKnownHosts, verifyHostKey } from './knownHosts';
+import { appendKnownHost, fingerprint, keyTypeOf, readKnownHosts, removeKnownHostCommand, verifyHostKey } from './knownHosts';
 import type { ResolvedHost } from './sshConfig';
 
 /** What the connection needs from a person. The VS Code side answers with dialogs. */
@@ -154,7 +154,7 @@ async function checkHostKey(hop: ResolvedHost, key: Buffer, knownHosts: Awaited<
       throw errors.hostKeyRevoked(hop.alias, verdict.file, verdict.line);
     case 'changed':
       log.error(`Host key of ${hop.hostName}:${hop.port} changed: ${fp} does not match ${verdict.file}:${verdict.line}.`);
-      throw errors.hostKeyChanged(hop.alias, fp, verdict.file, verdict.line);
+      throw errors.hostKeyChanged(hop.alias, fp, verdict.file, verdict.line, removeKnownHostCommand(verdict.file, hop.hostName, hop.port));
     case 'unknown': {
       const file = hop.knownHostsFiles[0];
       if (hop.strictHostKeyChecking === 'yes' || !file) {

@@ -25,6 +25,11 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/** The command OpenSSH prints to drop a host's entries from one known_hosts file, quoted as it quotes it. */
+export function removeKnownHostCommand(file: string, host: string, port: number): string {
+  return `ssh-keygen -f "${file}" -R "${knownHostsName(host, port)}"`;
+}
+
 export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   text.split('\n').forEach((raw, index) => {

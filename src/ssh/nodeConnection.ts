@@ -195,7 +195,12 @@ export class ConnectionManager {
 
   dispose(): void {
     for (const connection of this.connections.values()) {
-      connection.disconnect();
+      // One connection failing to close (or to log that it did) must not leave the others open.
+      try {
+        connection.disconnect();
+      } catch (err) {
+        this.log.error(`Closing the connection to ${connection.spec} failed: ${(err as Error).message}`);
+      }
       connection.removeAllListeners();
     }
     this.connections.clear();

@@ -3,7 +3,7 @@
 // against real systemd on the test node (test/e2e/effectiveCommand.test.ts).
 import type { NodeConnection } from '../ssh/nodeConnection';
 import { shellQuote } from '../ssh/shellQuote';
-import { isValidEnvName, parseEnvironmentFile } from './environmentFile';
+import { EnvironmentFileError, isValidEnvName, parseEnvironmentFile } from './environmentFile';
 import { effectiveList, effectiveValue, mergeUnitFiles, UnitAssignment, UnitFileText } from './unitFile';
 import type { UnitStatus } from './unitStatus';
 
@@ -25,17 +25,27 @@ export interface EffectiveCommand {
   user?: string;
   /** ExecStart prefixes as written: "-", "@", ":", "+", "!", "!!". */
   prefixes: string;
-  /** In the order systemd reads them; `missing` only for optional files that were not there. */
-  environmentFiles: { path: string; optional: boolean; missing: boolean }[];
+  /** The effective ExecStart= value exactly as written (continuation lines joined), and where. */
+  execStartAsWritten: { text: string; file: string; line: number };
+  /**
+   * In the order systemd reads them; `missing` only for optional files that were not there, and
+   * `ignored` for an optional file systemd skips whole because it cannot load it (why, with the line).
+   */
+  environmentFiles: { path: string; optional: boolean; missing: boolean; ignored?: string }[];
   /** Variables ExecStart refers to that the unit does not define (e.g. $PATH): expanded as empty here. */
   unknownVariables: string[];
 }
 
-/** Reads one environment file from the node; undefined when it does not exist. */
-export type EnvironmentFileReader = (path: string) => Promise<string | undefined>;
+/** Reads one environment file from the node, as bytes (or text); undefined when it does not exist. */
+export type EnvironmentFileReader = (path: string) => Promise<Uint8Array | string | undefined>;
 
 export class EffectiveCommandError extends Error {
   override name = 'EffectiveCommandError';
+}
+
+/** systemd itself would refuse to start the unit as its files stand, for the reason in the message. */
+export class UnitWouldNotStartError extends EffectiveCommandError {
+  override name = 'UnitWouldNotStartError';
 }
 
 /**
@@ -69,12 +79,26 @@ export async function computeEffectiveCommand(
   const environmentFiles: EffectiveCommand['environmentFiles'] = [];
   for (const a of effectiveList(assignments, 'Service', 'EnvironmentFile')) {
     const { path, optional } = environmentFileRef(a, spec);
-    const text = await readFile(path);
-    if (text === undefined && !optional) {
-      throw new EffectiveCommandError(`${a.file}:${a.line}: EnvironmentFile ${path} does not exist, so systemd would refuse to start ${unit}.`);
+    const content = await readFile(path);
+    if (content === undefined && !optional) {
+      throw new UnitWouldNotStartError(`${a.file}:${a.line}: EnvironmentFile ${path} does not exist, so systemd would refuse to start ${unit}.`);
     }
-    environmentFiles.push({ path, optional, missing: text === undefined });
-    for (const [k, v] of parseEnvironmentFile(text ?? '')) {
+    let vars: Map<string, string>;
+    try {
+      vars = parseEnvironmentFile(content ?? '');
+    } catch (err) {
+      if (!(err instanceof EnvironmentFileError)) {
+        throw err;
+      }
+      if (!optional) {
+        throw new UnitWouldNotStartError(`systemd would refuse to start ${unit} ("${err.systemdError}"): ${path} ${err.message}. Fix that line, then restart.`);
+      }
+      // "-" lets systemd skip a file it cannot load as if it were missing: none of its variables are set.
+      environmentFiles.push({ path, optional, missing: false, ignored: err.message });
+      continue;
+    }
+    environmentFiles.push({ path, optional, missing: content === undefined });
+    for (const [k, v] of vars) {
       fromFiles.set(k, v);
     }
   }
@@ -117,6 +141,7 @@ export async function computeEffectiveCommand(
     workingDirectory: workingDirectory === undefined ? undefined : spec(workingDirectory.replace(/^-/, '')),
     user: user === undefined ? undefined : spec(user),
     prefixes,
+    execStartAsWritten: { text: exec[0].value, file: exec[0].file, line: exec[0].line },
     environmentFiles,
     unknownVariables: [...unknown],
   };
@@ -137,19 +162,19 @@ const SPECIFIER_FILES: Record<string, string> = {
 export async function readEffectiveCommand(node: NodeConnection, status: UnitStatus, signal?: AbortSignal): Promise<EffectiveCommand> {
   const paths = [status.fragmentPath, ...status.dropInPaths].filter(Boolean);
   const [unitTexts, specifierTexts] = splitAt(await readNodeFiles(node, [...paths, ...Object.values(SPECIFIER_FILES)], signal), paths.length);
-  const specifiers = nodeSpecifiers(Object.fromEntries(Object.keys(SPECIFIER_FILES).map((k, i) => [k, specifierTexts[i] ?? ''])));
+  const specifiers = nodeSpecifiers(Object.fromEntries(Object.keys(SPECIFIER_FILES).map((k, i) => [k, specifierTexts[i]?.toString('utf8') ?? ''])));
   const files = paths.map((path, i) => {
-    const text = unitTexts[i];
-    if (text === undefined) {
+    const bytes = unitTexts[i];
+    if (bytes === undefined) {
       throw new EffectiveCommandError(`${path} of ${status.unit} could not be read on ${node.spec}.`);
     }
-    return { path, text };
+    return { path, text: bytes.toString('utf8') };
   });
   // Read every environment file at once up front; computeEffectiveCommand then asks in its own order.
   const spec = (text: string) => expandSpecifiers(text, status.unit, specifiers);
   const envPaths = effectiveList(mergeUnitFiles(files), 'Service', 'EnvironmentFile').map((a) => environmentFileRef(a, spec).path);
-  const envTexts = await readNodeFiles(node, envPaths, signal);
-  const byPath = new Map(envPaths.map((p, i) => [p, envTexts[i]]));
+  const envContents = await readNodeFiles(node, envPaths, signal);
+  const byPath = new Map(envPaths.map((p, i) => [p, envContents[i]]));
   return computeEffectiveCommand(status.unit, files, async (path) => byPath.get(path), specifiers);
 }
 
@@ -184,15 +209,16 @@ function environmentFileRef(a: UnitAssignment, spec: (text: string) => string): 
 }
 
 /** Each file's text, or undefined where it is missing; all in one `sh -c`, NUL-framed. */
-async function readNodeFiles(node: NodeConnection, paths: readonly string[], signal?: AbortSignal): Promise<(string | undefined)[]> {
+async function readNodeFiles(node: NodeConnection, paths: readonly string[], signal?: AbortSignal): Promise<(Buffer | undefined)[]> {
   if (paths.length === 0) {
     return [];
   }
-  // "1" + text for a readable file, "0" for a missing one; a NUL ends each record (text files hold none).
-  const script = paths.map((p) => `if [ -f ${shellQuote(p)} ]; then printf 1; cat -- ${shellQuote(p)}; else printf 0; fi; printf '\\000'`).join('; ');
+  // "1" + base64 for a readable file, "0" for a missing one, one line each: the bytes arrive exactly as
+  // they are (systemd judges an environment file by its bytes: a NUL or invalid UTF-8 fails it).
+  const script = paths.map((p) => `if [ -f ${shellQuote(p)} ]; then printf 1; base64 -w0 -- ${shellQuote(p)}; else printf 0; fi; echo`).join('; ');
   const result = await node.runAsRoot('read the unit files', ['sh', '-c', script], { signal });
-  const records = result.stdout.split('\0');
-  return paths.map((_, i) => (records[i]?.startsWith('1') ? records[i].slice(1) : undefined));
+  const records = result.stdout.split('\n');
+  return paths.map((_, i) => (records[i]?.startsWith('1') ? Buffer.from(records[i].slice(1), 'base64') : undefined));
 }
 
 type WordMode = 'exec' | 'environ' | 'split';

@@ -1,5 +1,6 @@
 // Warnings the Nodes view shows about a running unit: the kubelet's client certificate running out,
-// and unit files changed after the process started (edited but not restarted, so not in effect).
+// and a running process that no longer matches its unit files (edited but not reloaded or restarted),
+// naming the argument or variable that differs.
 import type { NodeConnection } from '../ssh/nodeConnection';
 import type { UnitStatus } from './unitStatus';
 
@@ -69,4 +70,87 @@ export async function readProcessArgv(node: NodeConnection, pid: number): Promis
 /** argv[0] may be the program as written or resolved; the arguments must match exactly. */
 export function sameArgv(running: readonly string[], fromUnit: readonly string[]): boolean {
   return running.length === fromUnit.length && running.slice(1).every((a, i) => a === fromUnit[i + 1]);
+}
+
+/** The environment of a running process, from /proc (root's processes need sudo); undefined when not running. */
+export async function readProcessEnviron(node: NodeConnection, pid: number): Promise<Record<string, string> | undefined> {
+  if (!pid) {
+    return undefined;
+  }
+  // base64: values are bytes, and a stray one must not shift the NUL-separated records.
+  const r = await node.execAsRoot(['base64', '-w0', '--', `/proc/${pid}/environ`]);
+  if (r.code !== 0) {
+    return undefined;
+  }
+  const entries = Buffer.from(r.stdout.trim(), 'base64').toString('utf8').split('\0').filter((e) => e.includes('='));
+  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
+/** The names in systemd's own environment block (`systemctl show-environment`), which every service gets. */
+export async function readManagerEnvironmentNames(node: NodeConnection): Promise<Set<string>> {
+  const r = await node.exec(['systemctl', 'show-environment']);
+  return new Set(r.code === 0 ? r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => l.slice(0, l.indexOf('='))) : []);
+}
+
+/**
+ * What systemd adds to a service's environment beyond the unit's own variables and the manager's
+ * block; a variable of these in the process says nothing about the unit files.
+ */
+const SYSTEMD_ADDED = /^(INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID|MAINPID|MANAGERPID|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|HOME|USER|LOGNAME|SHELL|TERM|PATH|LANG|LANGUAGE|LC_[A-Z]+|(RUNTIME|STATE|CACHE|LOGS|CONFIGURATION|CREDENTIALS)_DIRECTORY|MONITOR_[A-Z_]+|TRIGGER_[A-Z_]+|EXIT_CODE|EXIT_STATUS|SERVICE_RESULT)$/;
+
+/**
+ * Why the running process is not what the unit files give, one sentence per difference, naming the
+ * argument or variable: argv compared word by word (argv[0] may be resolved differently), and the
+ * variables the unit defines compared with /proc/PID/environ. `managerNames` are systemd's own.
+ */
+export function describeDrift(
+  fromUnit: { argv: readonly string[]; env: Readonly<Record<string, string>> },
+  running: { argv?: readonly string[]; environ?: Readonly<Record<string, string>> },
+  managerNames: ReadonlySet<string> = new Set(),
+): string[] {
+  const reasons: string[] = [];
+  if (running.argv && !sameArgv(running.argv, fromUnit.argv)) {
+    reasons.push(...describeArgvDrift(fromUnit.argv, running.argv));
+  }
+  if (running.environ) {
+    const env = running.environ;
+    for (const [name, value] of Object.entries(fromUnit.env)) {
+      if (!(name in env)) {
+        reasons.push(`${name} is set in the unit files (${name}=${value}) but not in the running process`);
+      } else if (env[name] !== value) {
+        reasons.push(`${name} is "${value}" in the unit files but "${env[name]}" in the running process`);
+      }
+    }
+    for (const name of Object.keys(env)) {
+      if (!(name in fromUnit.env) && !managerNames.has(name) && !SYSTEMD_ADDED.test(name)) {
+        reasons.push(`${name} is set in the running process but no longer in the unit files`);
+      }
+    }
+  }
+  return reasons;
+}
+
+function describeArgvDrift(fromUnit: readonly string[], running: readonly string[]): string[] {
+  if (fromUnit.length === running.length) {
+    return fromUnit.slice(1).flatMap((arg, i) => (arg === running[i + 1] ? [] : [`argument ${i + 1} is "${arg}" in the unit files but "${running[i + 1]}" in the running process`]));
+  }
+  // Different lengths: name what one side has that the other lacks.
+  const missing = (from: readonly string[], other: readonly string[]) => {
+    const left = [...other.slice(1)];
+    return from.slice(1).filter((a) => {
+      const at = left.indexOf(a);
+      if (at >= 0) {
+        left.splice(at, 1);
+        return false;
+      }
+      return true;
+    });
+  };
+  const added = missing(fromUnit, running);
+  const dropped = missing(running, fromUnit);
+  return [
+    ...(added.length ? [`the unit files add ${added.map((a) => `"${a}"`).join(' ')} to the command line`] : []),
+    ...(dropped.length ? [`the running process has ${dropped.map((a) => `"${a}"`).join(' ')}, which the unit files no longer give`] : []),
+    ...(added.length || dropped.length ? [] : ['the arguments are in a different order than in the unit files']),
+  ];
 }

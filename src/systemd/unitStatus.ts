@@ -16,9 +16,11 @@ export interface UnitStatus {
   execStart: ExecCommandRecord[];
   workingDirectory: string;
   user: string;
+  /** The unit's files changed on disk since systemd loaded them: a restart alone would not apply them. */
+  needDaemonReload: boolean;
 }
 
-const PROPERTIES = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'FragmentPath', 'DropInPaths', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory', 'User'];
+const PROPERTIES = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'FragmentPath', 'DropInPaths', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory', 'User', 'NeedDaemonReload'];
 
 /** Valid unit names only; anything else is refused before it reaches the node. */
 export function checkUnitName(unit: string): string {
@@ -51,5 +53,6 @@ export async function readUnitStatus(node: NodeConnection, unit: string, signal?
     execStart: (props.get('ExecStart') ?? []).flatMap(parseExecRecords),
     workingDirectory: first(props, 'WorkingDirectory'),
     user: first(props, 'User'),
+    needDaemonReload: first(props, 'NeedDaemonReload') === 'yes',
   };
 }

@@ -8,21 +8,32 @@ export interface LogChannels {
   debug: vscode.LogOutputChannel;
 }
 
-export function createLogChannels(context: vscode.ExtensionContext): LogChannels {
-  const channels = {
+/** The channels; activate() adds them to the subscriptions last, so every other disposal can still log. */
+export function createLogChannels(): LogChannels {
+  return {
     ssh: vscode.window.createOutputChannel('Kubelet: SSH', { log: true }),
     debug: vscode.window.createOutputChannel('Kubelet: Debug', { log: true }),
   };
-  context.subscriptions.push(channels.ssh, channels.debug);
-  return channels;
 }
 
+/**
+ * The core's Logger over a LogOutputChannel. Logging never throws: on shutdown VS Code may dispose
+ * the channel before the services that log to it, and a write to a disposed channel throws
+ * "Channel has been closed", which would cut the remaining disposals short.
+ */
 export function asLogger(channel: vscode.LogOutputChannel): Logger {
+  const safely = (write: (message: string) => void) => (message: string) => {
+    try {
+      write.call(channel, message);
+    } catch {
+      // The channel is gone; there is nowhere left to write to.
+    }
+  };
   return {
-    trace: (m) => channel.trace(m),
-    debug: (m) => channel.debug(m),
-    info: (m) => channel.info(m),
-    warn: (m) => channel.warn(m),
-    error: (m) => channel.error(m),
+    trace: safely(channel.trace),
+    debug: safely(channel.debug),
+    info: safely(channel.info),
+    warn: safely(channel.warn),
+    error: safely(channel.error),
   };
 }

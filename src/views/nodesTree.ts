@@ -4,10 +4,10 @@
 // action); the node's one shared connection is reused, never opened per refresh.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { UserError } from '../common/errors';
+import { ErrorCode, UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
-import { EffectiveCommand, readEffectiveCommand } from '../systemd/effectiveCommand';
-import { detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readProcessArgv, sameArgv, StaleProcess } from '../systemd/unitHealth';
+import { EffectiveCommand, readEffectiveCommand, UnitWouldNotStartError } from '../systemd/effectiveCommand';
+import { describeDrift, detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readManagerEnvironmentNames, readProcessArgv, readProcessEnviron, StaleProcess } from '../systemd/unitHealth';
 import { shellQuote } from '../ssh/shellQuote';
 import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
 import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
@@ -18,7 +18,7 @@ type NodeTreeItem =
   | { kind: 'node'; spec: string }
   | { kind: 'unit'; spec: string }
   | { kind: 'file'; spec: string; path: string; role: string; contextValue: 'file.unit' | 'file.dropIn' | 'file.env' }
-  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string; warning?: boolean }
+  | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string; warning?: boolean; command?: vscode.Command }
   | { kind: 'error'; spec: string; error: string };
 
 interface UnitSnapshot {
@@ -26,8 +26,10 @@ interface UnitSnapshot {
   version: string;
   certificateExpiry?: Date;
   stale?: StaleProcess;
-  /** What systemd passes when the unit starts, or why it could not be worked out. */
-  effective?: EffectiveCommand | { error: string };
+  /** What systemd passes when the unit starts, or why it could not be worked out (or would not start at all). */
+  effective?: EffectiveCommand | { error: string; wouldNotStart: boolean };
+  /** The login user's sudo asks for a password, so nothing that needs root can be read. */
+  sudoNeedsPassword?: { error: UserError; user: string };
 }
 
 const CERT_WARNING_DAYS = 30;
@@ -75,20 +77,24 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const status = await readUnitStatus(node, this.unitName());
         const binary = status.execStart[0]?.path;
         // Extras need root (PKI, /proc of a root process); without sudo they are simply not shown.
-        const [version, certificateExpiry, stale, effective, running] = await Promise.all([
+        const [version, certificateExpiry, stale, effective, runningArgv, runningEnviron, managerNames] = await Promise.all([
           binary ? readNodeBinaryVersion(node, binary).catch(() => '') : '',
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),
-          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message })),
+          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message, wouldNotStart: err instanceof UnitWouldNotStartError, sudo: isSudoNeedsPassword(err) ? err : undefined })),
           readProcessArgv(node, status.mainPid).catch(() => undefined),
+          readProcessEnviron(node, status.mainPid).catch(() => undefined),
+          readManagerEnvironmentNames(node).catch(() => new Set<string>()),
         ]);
-        // The unit files say one thing, the running process another: edited but not restarted.
-        if (running && 'argv' in effective && !sameArgv(running, effective.argv)) {
-          const reasons = [...(stale?.reasons ?? []), `the running command line differs from what the unit files give: ${running.join(' ')}`];
-          return { status, version, certificateExpiry, stale: { reasons }, effective };
+        if ('sudo' in effective && effective.sudo) {
+          // Everything else that needs root failed for the same reason; one row with the fix says it all.
+          return { status, version, certificateExpiry, stale, sudoNeedsPassword: { error: effective.sudo, user: node.user ?? 'the login user' } };
         }
-        return { status, version, certificateExpiry, stale, effective };
+        // The unit files say one thing, the running process another: edited but not restarted (or reloaded).
+        const drift = 'argv' in effective ? describeDrift(effective, { argv: runningArgv, environ: runningEnviron }, managerNames) : [];
+        const reasons = [...drift, ...(stale?.reasons ?? [])];
+        return { status, version, certificateExpiry, stale: reasons.length ? { reasons } : undefined, effective };
       })();
       this.snapshots.set(spec, snapshot);
       // A failure is shown once and retried on the next expand or Refresh.
@@ -154,6 +160,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.description = element.description;
         item.tooltip = element.tooltip ?? element.description;
         item.iconPath = element.warning ? new vscode.ThemeIcon(element.icon, new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(element.icon);
+        item.command = element.command;
         return item;
       }
       case 'error': {
@@ -172,10 +179,23 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   }
 }
 
-function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
+function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective, sudoNeedsPassword }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
-  if (stale) {
-    items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
+  if (sudoNeedsPassword) {
+    items.push({ kind: 'info', label: 'sudo needs a password', description: sudoFix(sudoNeedsPassword.user), tooltip: `${sudoNeedsPassword.error.display}\n\nThe command line, version and other details need root, so they are not shown. Click to open your SSH config.`,
+      icon: 'lock', warning: true, command: { command: 'kubelet.openSshConfig', title: 'Open SSH Config' } });
+  }
+  if (status.needDaemonReload) {
+    // systemd has not read the edited files yet: a restart alone would run the old settings again.
+    items.push({ kind: 'info', label: 'Reload to apply', description: `unit files changed on disk: Daemon Reload, then Restart${stale ? ` (${stale.reasons[0]})` : ''}`,
+      tooltip: `systemd still runs ${status.unit} from the unit files as they were at its last daemon-reload (NeedDaemonReload=yes).${stale ? `\n\n${stale.reasons.join('\n')}` : ''}\n\nClick to run Daemon Reload; then restart ${status.unit} to apply the files.`,
+      icon: 'warning', warning: true, command: { command: 'kubelet.daemonReload', title: 'Daemon Reload', arguments: [spec] } });
+  } else if (stale) {
+    items.push({ kind: 'info', label: 'Restart to apply', description: stale.reasons[0], tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} (its context menu) to apply the unit files.`, icon: 'warning', warning: true });
+  }
+  if (effective && 'error' in effective && effective.wouldNotStart) {
+    // As important as the unit's state: the next restart (or reboot) leaves the node without it.
+    items.push({ kind: 'info', label: 'Cannot start', description: effective.error, tooltip: `${effective.error}\n\nThe running process (if any) is unaffected until ${status.unit} restarts.`, icon: 'error', warning: true });
   }
   if (version) {
     items.push({ kind: 'info', label: 'Version', description: version, icon: 'tag' });
@@ -193,9 +213,19 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
   for (const env of status.environmentFiles) {
     items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file', contextValue: 'file.env' });
   }
+  for (const env of effective && 'argv' in effective ? effective.environmentFiles.filter((e) => e.ignored) : []) {
+    items.push({ kind: 'info', label: 'Ignored by systemd', description: `${env.path}: ${env.ignored}`,
+      tooltip: `systemd cannot load ${env.path} (${env.ignored}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.`, icon: 'warning', warning: true });
+  }
   const exec = status.execStart[0];
-  if (exec) {
-    items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nAs written in the unit files; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+  if (effective && 'argv' in effective) {
+    const written = effective.execStartAsWritten;
+    items.push({ kind: 'info', label: 'ExecStart', description: written.text,
+      tooltip: `ExecStart=${written.text}\n\nAs written at ${written.file}:${written.line}; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+  } else if (exec) {
+    // The unit files could not be read as systemd does; systemctl's parsed argv is what is left.
+    items.push({ kind: 'info', label: 'ExecStart (parsed)', description: exec.argvText,
+      tooltip: `${exec.argvText}\n\nsystemd's parsed argv from systemctl show: prefixes such as "-" and quotes are not shown.`, icon: 'terminal' });
   }
   if (effective && 'argv' in effective) {
     const shown = effective.argv.map(shellQuote).join(' ');
@@ -208,10 +238,19 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
         ...(effective.unknownVariables.length ? ['', `Not defined by the unit (empty here): ${effective.unknownVariables.join(', ')}`] : [])].join('\n'),
       icon: 'symbol-event',
     });
-  } else if (effective) {
+  } else if (effective && !effective.wouldNotStart) {
     items.push({ kind: 'info', label: 'Command line', description: 'cannot be worked out', tooltip: effective.error, icon: 'warning', warning: true });
   }
   return items;
+}
+
+function isSudoNeedsPassword(err: unknown): err is UserError {
+  return err instanceof UserError && err.code === ErrorCode.SudoNeedsPassword;
+}
+
+/** The fix in a line the tree can show: a NOPASSWD rule for the login user, or logging in as root. */
+function sudoFix(user: string): string {
+  return `add "${user} ALL=(ALL) NOPASSWD: ALL" to a file in /etc/sudoers.d/ on the node, or log in as root`;
 }
 
 function describeState(state: ConnectionState): string {

@@ -1,11 +1,8 @@
 // Every way "Debug kubelet on node" can fail or be cut short, against the real test node: errors
 // before the kubelet is touched leave it running as it was; after, the node is always restored.
 import * as assert from 'assert';
-import { rmSync } from 'fs';
 import { ErrorCode, UserError } from '../../src/common/errors';
 import { execFileSync } from 'child_process';
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
 import * as path from 'path';
 import { debugStateOf, launchKubeletUnderDelve, restoreUnitOnNode } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
@@ -15,6 +12,7 @@ import { DapTestClient } from '../support/dapClient';
 import { expectUserError } from '../support/expectUserError';
 import { launchConfig, testHooks, useConnectionAndWorkspace } from '../support/launchHooks';
 import { connect } from '../support/nodeClient';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
 import { sharedNode } from './hooks';
 
@@ -50,10 +48,13 @@ describe('Debug kubelet on node: faults', function () {
 
   it('catches a Delve too old for the binary\'s Go before the kubelet is stopped', async () => {
     const node = sharedNode();
-    await node.ssh(`printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.17.1"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`);
+    // Delve 1.8.3 is the last release for Go 1.16-1.18; the node's Go (1.19) needs 1.9.0 or later.
+    await node.ssh(`printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.8.3"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`);
     try {
       const err = await failsUntouched({ dlvPath: '/usr/local/bin/old-dlv' }, ErrorCode.DelveTooOld);
-      assert.match(err.message, /Delve 1\.17\.1 on the node debugs binaries built by Go 1\.15 to 1\.17, but this kubelet was built by go1\.\d+/);
+      assert.match(err.message, /Delve 1\.8\.3 on the node debugs binaries built by Go 1\.16 to 1\.18, but this binary was built by go1\.19\.\d+/);
+      assert.match(err.message, /go install github\.com\/go-delve\/delve\/cmd\/dlv@v1\.21\.2/);
+      assert.match(err.message, /--check-go-version=false/);
     } finally {
       await node.ssh('rm -f /usr/local/bin/old-dlv');
     }
@@ -150,7 +151,7 @@ describe('Debug kubelet on node: faults', function () {
 
   it('uses a Delve uploaded from this machine when the node has none (kubelet.debug.localDlvPath)', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-dlv-'));
+    const dir = tempDir('dlv');
     const localDlv = path.join(dir, 'dlv');
     execFileSync('scp', ['-q', '-F', node.sshConfigPath, `${node.sshHosts.root}:/usr/bin/dlv`, localDlv]);
     const hooks = { ...testHooks(), localDlvPath: localDlv };
@@ -160,7 +161,7 @@ describe('Debug kubelet on node: faults', function () {
     } finally {
       assert.deepStrictEqual((await target.restore()).leftovers, []);
       await node.ssh('rm -f /var/lib/kubelet-debug/dlv');
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
     await expectNodeRestored(node);
   });

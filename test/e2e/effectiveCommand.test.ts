@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { EffectiveCommand, readEffectiveCommand } from '../../src/systemd/effectiveCommand';
+import { EffectiveCommand, readEffectiveCommand, UnitWouldNotStartError } from '../../src/systemd/effectiveCommand';
 import { readUnitStatus } from '../../src/systemd/unitStatus';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { shellQuote } from '../../src/ssh/shellQuote';
@@ -43,8 +43,8 @@ interface Case {
   service: string[];
   /** Drop-ins by directory ("etc" or "run") and file name. */
   dropIns?: { dir: 'etc' | 'run'; name: string; text: string }[];
-  /** Files under RUN_DIR/<n>/, referred to as @ENV@/<name> in the lines above. */
-  envFiles?: Record<string, string>;
+  /** Files under RUN_DIR/<n>/, referred to as @ENV@/<name> in the lines above; bytes where they must be exact. */
+  envFiles?: Record<string, string | Buffer>;
   /** The unit name's middle part, for specifier cases; defaults to the case number. */
   suffix?: string;
   /** Installs the fragment as a template and starts this (already escaped) instance of it. */
@@ -101,6 +101,16 @@ const CASES: Case[] = [
     envFiles: { 'tricky.env': readFileSync(path.join(FIXTURES, 'env', 'tricky.env'), 'utf8') },
   },
   { title: 'an unterminated quote in an environment file runs to the end', service: ['EnvironmentFile=@ENV@/open.env', exec('${W}')], envFiles: { 'open.env': 'W="open\nX=1\n' } },
+  {
+    title: 'optional environment files systemd cannot load (invalid UTF-8, a noncharacter, a NUL) are skipped whole; bad bytes in a comment are not',
+    service: ['Environment=A=unit B=unit', 'EnvironmentFile=-@ENV@/bad.env', 'EnvironmentFile=-@ENV@/nonchar.env', 'EnvironmentFile=-@ENV@/nul.env', 'EnvironmentFile=-@ENV@/comment.env', exec('$A $B $C $D $E')],
+    envFiles: {
+      'bad.env': Buffer.concat([Buffer.from('A=from-bad\nB=x'), Buffer.from([0xff]), Buffer.from('\n')]),
+      'nonchar.env': Buffer.concat([Buffer.from('C=x'), Buffer.from([0xef, 0xbf, 0xbe]), Buffer.from('\n')]),
+      'nul.env': Buffer.concat([Buffer.from('D=1\nE=x'), Buffer.from([0]), Buffer.from('y\n')]),
+      'comment.env': Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\nE=caf\u00e9\n')]),
+    },
+  },
   { title: 'ExecStart= in a drop-in resets the command', service: [exec('from fragment')], dropIns: [dropIn('etc', '50-reset.conf', 'ExecStart=', exec('from drop-in'))] },
   { title: 'prefix "-"', service: [`ExecStart=-${PRINTER} minus`] },
   { title: 'prefix "@" sets argv[0]', service: ['Environment=N=name', `ExecStart=@${PRINTER} my-argv0 --flag $N`] },
@@ -167,7 +177,7 @@ describe('Effective ExecStart against real systemd', function () {
     return r.stdout;
   }
 
-  const writeFile = (file: string, text: string) => `mkdir -p ${shellQuote(path.posix.dirname(file))} && printf %s ${Buffer.from(text).toString('base64')} | base64 -d > ${shellQuote(file)}`;
+  const writeFile = (file: string, content: string | Buffer) => `mkdir -p ${shellQuote(path.posix.dirname(file))} && printf %s ${Buffer.from(content).toString('base64')} | base64 -d > ${shellQuote(file)}`;
 
   /** Installs, starts and reads one case's unit; returns the unit name and what the printer saw. */
   async function runCase(name: string, c: Case): Promise<{ unit: string; observed: Observed }> {
@@ -183,7 +193,7 @@ describe('Effective ExecStart against real systemd', function () {
       `rm -rf ${envDir} ${out} && mkdir -p ${RUN_DIR}`,
       writeFile(`/etc/systemd/system/${file}`, fragment),
       ...(c.dropIns ?? []).map((d) => writeFile(`/${d.dir}/systemd/system/${file}.d/${d.name}`, fill(d.text))),
-      ...Object.entries(c.envFiles ?? {}).map(([f, text]) => writeFile(`${envDir}/${f}`, text)),
+      ...Object.entries(c.envFiles ?? {}).map(([f, content]) => writeFile(`${envDir}/${f}`, content)),
       'systemctl daemon-reload',
       `systemctl start ${shellQuote(unit)}`,
       `base64 -w0 ${out}`,
@@ -241,6 +251,24 @@ describe('Effective ExecStart against real systemd', function () {
     assert.notStrictEqual(start.code, 0, 'systemd refuses to start it');
     await assert.rejects(readEffectiveCommand(conn, await readUnitStatus(conn, unit)), /nowhere\.env does not exist/);
   });
+
+  for (const [name, bytes, systemdSays] of [
+    ['utf8', Buffer.concat([Buffer.from('A=ok\nB=bad'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]), 'Invalid argument'],
+    ['nul', Buffer.from('A=ok\nB=x\0y\n'), 'Bad message'],
+  ] as const) {
+    it(`refuses, like systemd, a unit whose required environment file it cannot load (${systemdSays})`, async () => {
+      const unit = `krd-argv-refused-${name}.service`;
+      unitFiles.push(unit);
+      started.push(unit);
+      await root(`${writeFile(`${RUN_DIR}/refused-${name}.env`, bytes)} && ${writeFile(`/etc/systemd/system/${unit}`, `[Service]\nType=oneshot\nEnvironmentFile=${RUN_DIR}/refused-${name}.env\nExecStart=${PRINTER}\n`)} && systemctl daemon-reload`);
+      const start = await sharedNode().ssh(`systemctl start ${unit}`);
+      assert.notStrictEqual(start.code, 0, 'systemd refuses to start it');
+      const journal = await root(`journalctl -u ${unit} -o cat --no-pager`);
+      assert.match(journal, new RegExp(`Failed to run 'start' task: ${systemdSays}`));
+      await assert.rejects(readEffectiveCommand(conn, await readUnitStatus(conn, unit)),
+        (err: unknown) => err instanceof UnitWouldNotStartError && err.message.includes(`systemd would refuse to start ${unit} ("${systemdSays}")`) && err.message.includes(`refused-${name}.env line 2`));
+    });
+  }
 
   it("matches the node's running kubelet: /proc/MAINPID/cmdline and environ", async () => {
     const status = await readUnitStatus(conn, 'kubelet.service');

@@ -2,14 +2,14 @@
 // that lives inside the two nodes' network namespaces, so the host itself has no path to it.
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
 import * as net from 'net';
-import { tmpdir } from 'os';
 import * as path from 'path';
 import { ErrorCode } from '../../src/common/errors';
 import { bootTestNode, TestNode } from '../node/testNode';
 import { managerFor, recordingPrompts } from '../support/nodeClient';
 import { expectUserError } from '../support/expectUserError';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 import { sharedNode } from './hooks';
 
 /** The container's PID 1 (nspawn's child in another PID namespace), whose network namespace is the node's. */
@@ -149,7 +149,7 @@ describe('ProxyJump through a second node', function () {
   before(async function () {
     this.timeout(180_000);
     jump = sharedNode();
-    dir = mkdtempSync(path.join(tmpdir(), 'krd-pj-'));
+    dir = tempDir('pj');
     target = await bootTestNode({ log: (line) => process.stdout.write(`    [target] ${line}\n`) });
     link = linkNodes(jump, target);
   });
@@ -159,7 +159,7 @@ describe('ProxyJump through a second node', function () {
     link?.unlink();
     await target?.stop();
     if (dir) {
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   });
 

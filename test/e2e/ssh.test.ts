@@ -1,9 +1,8 @@
 // The extension's SSH layer against the real sshd of a real test node: host-key verification,
 // authentication, privilege, quoting, and connection loss.
 import * as assert from 'assert';
-import { execFileSync, spawn } from 'child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { ErrorCode } from '../../src/common/errors';
 import { readKnownHosts, verifyHostKey } from '../../src/ssh/knownHosts';
@@ -12,6 +11,7 @@ import { SshConfigResolver } from '../../src/ssh/sshConfig';
 import { connect, customConfig, managerFor, memoryLogger, recordingPrompts } from '../support/nodeClient';
 import { hostileWords } from '../support/hostileInput';
 import { expectUserError } from '../support/expectUserError';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 import { sharedNode } from './hooks';
 
 describe('SSH layer against a real node', () => {
@@ -54,7 +54,7 @@ describe('SSH layer against a real node', () => {
 
   it('asks about an unknown host key with its real fingerprint, and saves it only when trusted', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-kh-'));
+    const dir = tempDir('kh');
     const knownHosts = path.join(dir, 'known_hosts');
     const config = customConfig(node, 'fresh', [`UserKnownHostsFile ${knownHosts}`, 'GlobalKnownHostsFile /nonexistent']);
     const hostKeyFile = path.join(dir, 'host.pub');
@@ -86,7 +86,7 @@ describe('SSH layer against a real node', () => {
 
   it('refuses a changed host key, naming the file and line, without asking', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-kh-'));
+    const dir = tempDir('kh');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'impostor')]);
     const impostor = readFileSync(path.join(dir, 'impostor.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
     const knownHosts = path.join(dir, 'known_hosts');
@@ -99,11 +99,16 @@ describe('SSH layer against a real node', () => {
     assert.deepStrictEqual(prompts.calls, []);
     assert.strictEqual((await readKnownHosts([knownHosts])).length, 1, 'known_hosts was not touched');
     m.dispose();
+    // The fix we print is the one OpenSSH prints for the same host and file.
+    const openssh = spawnSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'changed', 'true'], { encoding: 'utf8', timeout: 30_000 });
+    const said = /remove with:\s*\n\s*(ssh-keygen .*)$/m.exec(openssh.stderr)?.[1].trim();
+    assert.strictEqual(said, node.port === 22 ? `ssh-keygen -f "${knownHosts}" -R "${node.address}"` : `ssh-keygen -f "${knownHosts}" -R "[${node.address}]:${node.port}"`, openssh.stderr);
+    assert.ok(err.message.includes(said!), err.message);
   });
 
   it('refuses an unknown key without asking under StrictHostKeyChecking yes', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-kh-'));
+    const dir = tempDir('kh');
     const config = customConfig(node, 'strict', [`UserKnownHostsFile ${path.join(dir, 'none')}`, 'StrictHostKeyChecking yes']);
     const prompts = recordingPrompts({ trust: true });
     const m = managerFor(config, prompts);
@@ -114,7 +119,7 @@ describe('SSH layer against a real node', () => {
 
   it('reports a key the node does not accept, listing what was tried', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-key-'));
+    const dir = tempDir('key');
     const wrongKey = path.join(dir, 'wrong');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrongKey]);
     const config = customConfig(node, 'wrongkey', [`UserKnownHostsFile ${node.knownHostsPath}`]).replace(/$/, '');
@@ -198,7 +203,7 @@ describe('SSH layer against a real node', () => {
 
   it('authenticates through a real ssh-agent when no key file is configured', async () => {
     const node = sharedNode();
-    const dir = mkdtempSync(path.join(tmpdir(), 'krd-agent-'));
+    const dir = tempDir('agent');
     const sock = path.join(dir, 'agent.sock');
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     try {
@@ -223,7 +228,7 @@ describe('SSH layer against a real node', () => {
       noAgent.dispose();
     } finally {
       agent.kill();
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   });
 });

@@ -2,12 +2,12 @@
 // was touched, and never left half-written.
 import * as assert from 'assert';
 import { randomBytes } from 'crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { sha256File, uploadBinary } from '../../src/build/upload';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { connect } from '../support/nodeClient';
+import { removeTempDir, tempDir } from '../support/tempDirs';
 import { sharedNode } from './hooks';
 
 describe('Upload of the debug binary', function () {
@@ -16,13 +16,13 @@ describe('Upload of the debug binary', function () {
   let dir: string;
   let conn: NodeConnection;
   before(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'krd-up-'));
+    dir = tempDir('up');
     conn = connect(sharedNode(), 'sudo');
   });
   after(async () => {
     await sharedNode().ssh(`rm -f ${remote} ${remote}.krd-sha256`);
     conn.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   });
 
   it('sends a new binary, skips it when unchanged, and sends it again when the node copy was altered', async () => {
@@ -43,6 +43,28 @@ describe('Upload of the debug binary', function () {
     assert.strictEqual((await uploadBinary(conn, local, remote)).skipped, false);
     assert.strictEqual((await node.ssh(`sha256sum ${remote} | cut -d' ' -f1`)).stdout.trim(), sha);
     assert.strictEqual((await node.ssh(`ls -A /var/tmp | grep krd-upload || true; ls -A /var/lib/kubelet-debug | grep '[.]upload-' || true`)).stdout, '', 'no staging file left');
+  });
+
+  it('sends the binary again when the local one changed, even though the node copy is as we left it', async () => {
+    const node = sharedNode();
+    const local = path.join(dir, 'rebuilt');
+    const target = `${remote}-rebuilt`;
+    try {
+      writeFileSync(local, randomBytes(2 * 1024 * 1024));
+      assert.strictEqual((await uploadBinary(conn, local, target)).skipped, false);
+      assert.strictEqual((await uploadBinary(conn, local, target)).skipped, true, 'unchanged: nothing sent');
+
+      // A rebuild: same size, different bytes, and the node's copy and its record untouched.
+      writeFileSync(local, randomBytes(2 * 1024 * 1024));
+      const rebuilt = await sha256File(local);
+      const again = await uploadBinary(conn, local, target);
+      assert.strictEqual(again.skipped, false, 'a changed local binary is sent');
+      assert.strictEqual(again.sha256, rebuilt);
+      assert.strictEqual((await node.ssh(`sha256sum ${target} | cut -d' ' -f1`)).stdout.trim(), rebuilt, 'the node now runs the new build');
+      assert.strictEqual((await uploadBinary(conn, local, target)).skipped, true, 'and the new one is skipped next time');
+    } finally {
+      await node.ssh(`rm -f ${target} ${target}.krd-sha256`);
+    }
   });
 
   it('stops at once when cancelled, leaving no staging file', async () => {

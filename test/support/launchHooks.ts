@@ -2,8 +2,7 @@
 // task), version-skew questions are answered as told and recorded.
 import * as assert from 'assert';
 import { spawn } from 'child_process';
-import { cpSync, mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { cpSync } from 'fs';
 import * as path from 'path';
 import { ErrorCode, UserError } from '../../src/common/errors';
 import type { LaunchHooks } from '../../src/debug/kubeletLauncher';
@@ -11,6 +10,7 @@ import { KubeletLaunchConfig, validateLaunchConfig, withDefaults } from '../../s
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import type { TestNode } from '../node/testNode';
 import { connect, memoryLogger } from './nodeClient';
+import { removeTempDir, tempDir } from './tempDirs';
 
 export interface TestHooks extends LaunchHooks {
   steps: string[];
@@ -58,7 +58,7 @@ export function launchConfig(raw: Record<string, unknown>): KubeletLaunchConfig 
 
 /** A private copy of the sample kubelet, as a developer's workspace. */
 export function workspaceCopy(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'krd-ws-'));
+  const dir = tempDir('ws');
   cpSync(FIXTURE, dir, { recursive: true, filter: (src) => !src.includes('_output') });
   return dir;
 }
@@ -75,7 +75,7 @@ export function useConnectionAndWorkspace(node: () => TestNode): { conn(): NodeC
   after(() => {
     conn?.disconnect();
     if (workspace) {
-      rmSync(workspace, { recursive: true, force: true });
+      removeTempDir(workspace);
     }
   });
   return { conn: () => conn!, workspace: () => workspace! };

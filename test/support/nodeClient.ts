@@ -1,8 +1,8 @@
 // Builds the extension's own SSH stack (resolver, connection, prompts) against a test node's SSH
 // config, so end-to-end tests exercise exactly the code the extension runs.
-import { mkdtempSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { writeFileSync } from 'fs';
 import * as path from 'path';
+import { tempDir } from './tempDirs';
 import type { Logger } from '../../src/common/logger';
 import type { ConnectPrompts } from '../../src/ssh/connect';
 import { ConnectionManager, NodeConnection } from '../../src/ssh/nodeConnection';
@@ -51,7 +51,7 @@ export function connect(node: TestNode, who: 'root' | 'sudo' | 'needsPassword' =
 
 /** A private SSH config for one test: the node's address and key, with the given extra lines. */
 export function customConfig(node: TestNode, alias: string, lines: string[], user = 'root'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'krd-cfg-'));
+  const dir = tempDir('cfg');
   const file = path.join(dir, 'config');
   // The extra lines go first: in an SSH config the first value wins.
   writeFileSync(file, [

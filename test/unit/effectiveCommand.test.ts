@@ -4,8 +4,8 @@
 import * as assert from 'assert';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { computeEffectiveCommand, EffectiveCommandError, expandSpecifiers, expandVariables, extractWords, nodeSpecifiers, parseExecWords } from '../../src/systemd/effectiveCommand';
-import { parseEnvironmentFile } from '../../src/systemd/environmentFile';
+import { computeEffectiveCommand, EffectiveCommandError, UnitWouldNotStartError, expandSpecifiers, expandVariables, extractWords, nodeSpecifiers, parseExecWords } from '../../src/systemd/effectiveCommand';
+import { EnvironmentFileError, parseEnvironmentFile } from '../../src/systemd/environmentFile';
 
 const unit = (...service: string[]) => ({ path: '/etc/systemd/system/x.service', text: ['[Service]', ...service, ''].join('\n') });
 const noFiles = async () => undefined;
@@ -34,6 +34,28 @@ describe('environment files', () => {
       TAB: 'tabbed\tvalue',
       LAST: 'no newline',
     });
+  });
+
+  it('refuses a file systemd cannot load: invalid UTF-8 in a key or value, a noncharacter, a NUL byte', () => {
+    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const refused: [Buffer, RegExp, string][] = [
+      [bytes('A=ok\nB=bad', [0xff], '\n'), /line 2: the value of "B" is not valid UTF-8/, 'Invalid argument'],
+      [bytes('A=ok\nB', [0xff], '=1\n'), /line 2: the key "B\\xff" is not valid UTF-8/, 'Invalid argument'],
+      [bytes('export X', [0xc3], '=1\n'), /line 1: the key/, 'Invalid argument'], // even a name systemd would drop
+      [bytes('N=', [0xef, 0xbf, 0xbe], '\n'), /value of "N"/, 'Invalid argument'], // U+FFFE, valid UTF-8 but not to systemd
+      [bytes('N=', [0xc0, 0xaf], '\n'), /value of "N"/, 'Invalid argument'], // overlong "/"
+      [bytes('N=', [0xed, 0xa0, 0x80], '\n'), /value of "N"/, 'Invalid argument'], // a UTF-16 surrogate
+      [bytes('N="multi\nline', [0xe9], '"\n'), /line 1: the value of "N"/, 'Invalid argument'],
+      [bytes('A=1\nB=x', [0], 'y\n'), /line 2 holds a NUL byte/, 'Bad message'],
+    ];
+    for (const [input, message, systemdError] of refused) {
+      assert.throws(() => parseEnvironmentFile(input), (err: unknown) => err instanceof EnvironmentFileError && message.test(err.message) && err.systemdError === systemdError, JSON.stringify(input.toString('latin1')));
+    }
+  });
+
+  it('takes valid UTF-8 of every length, and bad bytes inside a comment', () => {
+    const input = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9, 0xff]), Buffer.from('\nA=caf\u00e9 \u20ac \u{1F600}\n')]);
+    assert.deepStrictEqual(Object.fromEntries(parseEnvironmentFile(input)), { A: 'caf\u00e9 \u20ac \u{1F600}' });
   });
 
   it('keeps an unterminated quote to the end of the file', () => {
@@ -116,12 +138,23 @@ describe('effective command', () => {
   it('uses the @ word as argv[0], and ":" turns off variable expansion but not specifiers', async () => {
     const a = await computeEffectiveCommand('x.service', [unit('Environment=A=1', 'ExecStart=-@/bin/x name $A')], noFiles);
     assert.deepStrictEqual([a.program, a.argv, a.prefixes], ['/bin/x', ['name', '1'], '-@']);
+    assert.deepStrictEqual(a.execStartAsWritten, { text: '-@/bin/x name $A', file: '/etc/systemd/system/x.service', line: 3 });
     const b = await computeEffectiveCommand('x.service', [unit('Environment=A=1', 'ExecStart=:/bin/x $A ${A} $$ %%')], noFiles);
     assert.deepStrictEqual(b.argv, ['/bin/x', '$A', '${A}', '$$', '%']);
   });
 
+  it('says systemd would refuse to start the unit for a required file it cannot load, and skips an optional one whole', async () => {
+    const bad = Buffer.from([0x41, 0x3d, 0x31, 0x0a, 0x42, 0x3d, 0xff, 0x0a]); // "A=1\nB=\xff\n"
+    const files = (optional: string) => [unit('Environment=A=unit', `EnvironmentFile=${optional}/e/bad.env`, 'ExecStart=/bin/x $A $B')];
+    await assert.rejects(computeEffectiveCommand('x.service', files(''), async () => bad),
+      (err: unknown) => err instanceof UnitWouldNotStartError && /systemd would refuse to start x\.service \("Invalid argument"\): \/e\/bad\.env line 2: the value of "B" is not valid UTF-8/.test((err as Error).message));
+    const skipped = await computeEffectiveCommand('x.service', files('-'), async () => bad);
+    assert.deepStrictEqual(skipped.argv, ['/bin/x', 'unit'], 'none of the file\'s variables, not even the valid A=1');
+    assert.deepStrictEqual(skipped.environmentFiles, [{ path: '/e/bad.env', optional: true, missing: false, ignored: 'line 2: the value of "B" is not valid UTF-8' }]);
+  });
+
   it('fails clearly on a missing required environment file, a missing ExecStart or a glob', async () => {
-    await assert.rejects(computeEffectiveCommand('x.service', [unit('EnvironmentFile=/nope', 'ExecStart=/bin/x')], noFiles), /\/nope does not exist/);
+    await assert.rejects(computeEffectiveCommand('x.service', [unit('EnvironmentFile=/nope', 'ExecStart=/bin/x')], noFiles), (err: unknown) => err instanceof UnitWouldNotStartError && /\/nope does not exist/.test((err as Error).message));
     await assert.rejects(computeEffectiveCommand('x.service', [unit('ExecStart=/bin/x', 'ExecStart=')], noFiles), /no ExecStart/);
     await assert.rejects(computeEffectiveCommand('x.service', [unit('EnvironmentFile=-/etc/x/*.env', 'ExecStart=/bin/x')], noFiles), /glob pattern/);
   });

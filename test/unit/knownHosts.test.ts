@@ -5,7 +5,7 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { appendKnownHost, fingerprint, keyTypeOf, parseKnownHosts, readKnownHosts, verifyHostKey } from '../../src/ssh/knownHosts';
+import { appendKnownHost, fingerprint, keyTypeOf, parseKnownHosts, readKnownHosts, removeKnownHostCommand, verifyHostKey } from '../../src/ssh/knownHosts';
 
 function makeKey(dir: string, name: string, type = 'ed25519'): { blob: Buffer; line: string } {
   const file = path.join(dir, name);
@@ -108,5 +108,10 @@ describe('knownHosts', () => {
     const lines = readFileSync(file, 'utf8').split('\n');
     assert.strictEqual(lines.length, 3);
     assert.ok(lines[1].startsWith('node2 ssh-ed25519 '));
+  });
+
+  it('prints the removal command as OpenSSH does: the plain host for port 22, [host]:port otherwise', () => {
+    assert.strictEqual(removeKnownHostCommand('/home/u/.ssh/known_hosts', 'node1', 22), 'ssh-keygen -f "/home/u/.ssh/known_hosts" -R "node1"');
+    assert.strictEqual(removeKnownHostCommand('/home/u/.ssh/known_hosts', 'node1', 2222), 'ssh-keygen -f "/home/u/.ssh/known_hosts" -R "[node1]:2222"');
   });
 });

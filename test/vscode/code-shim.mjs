@@ -8,6 +8,7 @@ import { format } from 'node:util';
 import { ensureVSCode } from './lib/vscodeInstall.mjs';
 import { startVSCodeServer } from './lib/vscodeServer.mjs';
 import { launchChromium } from './lib/chromium.mjs';
+import { shimExit } from './lib/exitCode.mjs';
 
 const verbose = process.env.KRD_VSCODE_VERBOSE === '1';
 const say = (msg) => process.stderr.write(`code-shim: ${msg}\n`);
@@ -180,7 +181,7 @@ async function main() {
     };
   });
   await page.exposeFunction('codeAutomationExit', (code, logs) => {
-    if (code !== 0 || keepRun) {
+    if (shimExit(code).code !== 0 || keepRun) {
       for (const { relativePath, contents } of logs ?? []) {
         const file = join(runDir, 'logs', relativePath);
         mkdirSync(dirname(file), { recursive: true });
@@ -188,7 +189,8 @@ async function main() {
       }
     }
     if (verbose) say(`extension host exited with ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    finish(Number(code) || 0, code ? `tests failed (exit code ${code}); workbench logs in ${join(runDir, 'logs')}` : undefined);
+    const exit = shimExit(code);
+    finish(exit.code, exit.failure && `${exit.failure}; workbench logs in ${join(runDir, 'logs')}`);
   });
   page.on('crash', () => finish(1, 'the browser page crashed'));
   if (verbose) {
