@@ -33,6 +33,9 @@ export async function showError(err: unknown, log: vscode.LogOutputChannel): Pro
   const labels = err.remedies.map((r) => REMEDY_LABELS[r]);
   const choice = await vscode.window.showErrorMessage(err.display, ...labels);
   const remedy = err.remedies.find((r) => REMEDY_LABELS[r] === choice);
+  if (!remedy) {
+    return false;
+  }
   switch (remedy) {
     case 'retry':
       return true;

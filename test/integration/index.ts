@@ -38,7 +38,7 @@ export function run(): Promise<void> {
     } catch (err) {
       // A test file that throws while loading lands here, before any test runs.
       console.error(err);
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }

@@ -16,7 +16,7 @@ export const TEST_NODE_ALIAS = 'test-node';
 
 const node = await bootTestNode({ log: (line) => console.log(`[node] ${line}`) });
 const home = mkdtempSync(path.join(tmpdir(), 'krd-home-'));
-let code = 1;
+let code;
 try {
   const ssh = path.join(home, '.ssh');
   mkdirSync(ssh, { mode: 0o700 });
