@@ -7,7 +7,7 @@ export async function runBuildTask(command: string, cwd: string, signal: AbortSi
   const task = new vscode.Task(
     { type: 'shell', krdBuild: true },
     vscode.TaskScope.Workspace,
-    'Build kubelet for debugging',
+    vscode.l10n.t('Build kubelet for debugging'),
     'Kubelet',
     new vscode.ShellExecution(command, { cwd }),
     '$kubelet-go',
@@ -44,6 +44,6 @@ export async function runBuildTask(command: string, cwd: string, signal: AbortSi
     throw errors.cancelled();
   }
   if (exitCode !== 0) {
-    throw new UserError(ErrorCode.BuildFailed, `The kubelet build failed (exit ${exitCode}): ${command}. The kubelet on the node was not touched; see the Problems view and the build terminal.`, ['showLog']);
+    throw new UserError(ErrorCode.BuildFailed, vscode.l10n.t('The kubelet build failed (exit {0}): {1}. The kubelet on the node was not touched; see the Problems view and the build terminal.', String(exitCode), command), ['showLog']);
   }
 }

@@ -10,8 +10,8 @@ export interface LogChannels {
 
 export function createLogChannels(context: vscode.ExtensionContext): LogChannels {
   const channels = {
-    ssh: vscode.window.createOutputChannel('Kubelet: SSH', { log: true }),
-    debug: vscode.window.createOutputChannel('Kubelet: Debug', { log: true }),
+    ssh: vscode.window.createOutputChannel(vscode.l10n.t('Kubelet: SSH'), { log: true }),
+    debug: vscode.window.createOutputChannel(vscode.l10n.t('Kubelet: Debug'), { log: true }),
   };
   context.subscriptions.push(channels.ssh, channels.debug);
   return channels;

@@ -144,8 +144,8 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.tooltip = `${element.path} on ${element.spec}`;
         item.resourceUri = nodeFileUri(element.spec, element.path);
         item.contextValue = element.contextValue;
-        item.iconPath = new vscode.ThemeIcon(element.role.startsWith('environment file') ? 'symbol-variable' : 'file-code');
-        item.command = { command: 'kubelet.openNodeFile', title: 'Open File', arguments: [item.resourceUri] };
+        item.iconPath = new vscode.ThemeIcon(element.contextValue === 'file.env' ? 'symbol-variable' : 'file-code');
+        item.command = { command: 'kubelet.openNodeFile', title: vscode.l10n.t('Open File'), arguments: [item.resourceUri] };
         return item;
       }
       case 'info': {
@@ -159,7 +159,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const item = new vscode.TreeItem(element.error, vscode.TreeItemCollapsibleState.None);
         item.tooltip = element.error;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        item.command = { command: 'kubelet.refreshNodes', title: 'Retry', arguments: [{ kind: 'node', spec: element.spec }] };
+        item.command = { command: 'kubelet.refreshNodes', title: vscode.l10n.t('Retry'), arguments: [{ kind: 'node', spec: element.spec }] };
         return item;
       }
     }
@@ -174,41 +174,73 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
 function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
   if (stale) {
-    items.push({ kind: 'info', label: 'Restart to apply', description: 'unit files changed after the process started', tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} to apply them.`, icon: 'warning', warning: true });
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Restart to apply'),
+      description: vscode.l10n.t('unit files changed after the process started'),
+      tooltip: `${stale.reasons.join('\n')}\n\n${vscode.l10n.t('Restart {0} to apply them.', status.unit)}`,
+      icon: 'warning',
+      warning: true,
+    });
   }
   if (version) {
-    items.push({ kind: 'info', label: 'Version', description: version, icon: 'tag' });
+    items.push({ kind: 'info', label: vscode.l10n.t('Version'), description: version, icon: 'tag' });
   }
   if (certificateExpiry) {
     const days = Math.floor((certificateExpiry.getTime() - now) / 86_400_000);
     const soon = days < CERT_WARNING_DAYS;
-    items.push({ kind: 'info', label: 'Client certificate', description: `expires ${certificateExpiry.toISOString().slice(0, 10)}${soon ? ` (${days < 0 ? 'expired' : `in ${days} days`})` : ''}`,
-      tooltip: `${KUBELET_CLIENT_CERT}: notAfter ${certificateExpiry.toISOString()}`, icon: soon ? 'warning' : 'workspace-trusted', warning: soon });
+    const date = certificateExpiry.toISOString().slice(0, 10);
+    const description = !soon
+      ? vscode.l10n.t('expires {0}', date)
+      : days < 0
+        ? vscode.l10n.t('expires {0} (expired)', date)
+        : vscode.l10n.t('expires {0} (in {1} days)', date, days);
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Client certificate'),
+      description,
+      tooltip: `${KUBELET_CLIENT_CERT}: notAfter ${certificateExpiry.toISOString()}`,
+      icon: soon ? 'warning' : 'workspace-trusted',
+      warning: soon,
+    });
   }
   if (status.fragmentPath) {
-    items.push({ kind: 'file', spec, path: status.fragmentPath, role: 'unit file', contextValue: 'file.unit' });
+    items.push({ kind: 'file', spec, path: status.fragmentPath, role: vscode.l10n.t('unit file'), contextValue: 'file.unit' });
   }
-  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: `drop-in ${i + 1}`, contextValue: 'file.dropIn' }));
+  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: vscode.l10n.t('drop-in {0}', i + 1), contextValue: 'file.dropIn' }));
   for (const env of status.environmentFiles) {
-    items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file', contextValue: 'file.env' });
+    const role = env.optional ? vscode.l10n.t('environment file, optional') : vscode.l10n.t('environment file');
+    items.push({ kind: 'file', spec, path: env.path, role, contextValue: 'file.env' });
   }
   const exec = status.execStart[0];
   if (exec) {
-    items.push({ kind: 'info', label: 'ExecStart', description: exec.argvText, tooltip: `${exec.argvText}\n\nAs written in the unit files; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+    items.push({
+      kind: 'info',
+      label: 'ExecStart',
+      description: exec.argvText,
+      tooltip: `${exec.argvText}\n\n${vscode.l10n.t('As written in the unit files; see "Command line" for what systemd makes of it.')}`,
+      icon: 'terminal',
+    });
   }
   if (effective && 'argv' in effective) {
     const shown = effective.argv.map(shellQuote).join(' ');
     const env = Object.entries(effective.env).map(([k, v]) => `${k}=${v}`);
     items.push({
       kind: 'info',
-      label: 'Command line',
+      label: vscode.l10n.t('Command line'),
       description: shown,
-      tooltip: [`What systemd runs, variables expanded:`, ...effective.argv.map((a, i) => `  argv[${i}] ${a}`), '', 'Environment from the unit:', ...env.map((e) => `  ${e}`),
-        ...(effective.unknownVariables.length ? ['', `Not defined by the unit (empty here): ${effective.unknownVariables.join(', ')}`] : [])].join('\n'),
+      tooltip: [
+        vscode.l10n.t('What systemd runs, variables expanded:'),
+        ...effective.argv.map((a, i) => `  argv[${i}] ${a}`),
+        '',
+        vscode.l10n.t('Environment from the unit:'),
+        ...env.map((e) => `  ${e}`),
+        ...(effective.unknownVariables.length ? ['', vscode.l10n.t('Not defined by the unit (empty here): {0}', effective.unknownVariables.join(', '))] : []),
+      ].join('\n'),
       icon: 'symbol-event',
     });
   } else if (effective) {
-    items.push({ kind: 'info', label: 'Command line', description: 'cannot be worked out', tooltip: effective.error, icon: 'warning', warning: true });
+    items.push({ kind: 'info', label: vscode.l10n.t('Command line'), description: vscode.l10n.t('cannot be worked out'), tooltip: effective.error, icon: 'warning', warning: true });
   }
   return items;
 }
@@ -216,10 +248,10 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
 function describeState(state: ConnectionState): string {
   switch (state.kind) {
     case 'idle': return '';
-    case 'connecting': return 'connecting…';
-    case 'ready': return `connected as ${state.user}`;
-    case 'lost': return 'connection lost';
-    case 'failed': return 'cannot connect';
+    case 'connecting': return vscode.l10n.t('connecting…');
+    case 'ready': return vscode.l10n.t('connected as {0}', state.user);
+    case 'lost': return vscode.l10n.t('connection lost');
+    case 'failed': return vscode.l10n.t('cannot connect');
   }
 }
 
