@@ -31,6 +31,13 @@ function referencedFiles(manifest: Record<string, any>): string[] {
   for (const walkthrough of c.walkthroughs ?? []) {
     for (const step of walkthrough.steps) {
       files.push(step.media.image ?? step.media.markdown ?? step.media.svg);
+      if (step.media.markdown) {
+        // Pictures a walkthrough page shows, relative to the page.
+        const page = readFileSync(path.join(root, step.media.markdown), 'utf8');
+        for (const [, link] of page.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) {
+          files.push(path.posix.normalize(path.posix.join(path.posix.dirname(step.media.markdown), link)));
+        }
+      }
     }
   }
   return files;
