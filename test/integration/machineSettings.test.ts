@@ -56,9 +56,12 @@ describe('Machine-scoped settings', function () {
         resolve();
       });
     });
-    const started = await vscode.debug.startDebugging(folder(), {
-      type: 'kubelet', request: 'launch', name: 'machine-scope', host: testNode().alias, build: { where: 'local' }, breakAt: [],
-    });
+    // Earlier suites can leave a dirty editor, and VS Code's save-before-start would wait on it.
+    const started = await vscode.debug.startDebugging(
+      folder(),
+      { type: 'kubelet', request: 'launch', name: 'machine-scope', host: testNode().alias, build: { where: 'local' }, breakAt: [] },
+      { suppressSaveBeforeStart: true },
+    );
     assert.ok(started, 'the session started with the node\'s Delve');
     const dlv = (await nodeSsh(`readlink /proc/$(pgrep -xo dlv)/exe; test -e ${MARKER} && echo MARKER; test -e ${UPLOADED_DLV} && echo UPLOADED; true`)).trim();
     await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
