@@ -1,8 +1,13 @@
-// Bundles the extension into dist/extension.js. Type checking is `tsc --noEmit`'s job, not this file's.
+// Bundles the extension into dist/extension.js, and ssh2 (loaded on the first connection) into
+// dist/ssh2.js beside it. Type checking is `tsc --noEmit`'s job, not this file's.
+//   node esbuild.mjs [--production] [--watch] [--outdir DIR]
 import * as esbuild from 'esbuild';
+import { parseArgs } from 'node:util';
 
-const production = process.argv.includes('--production');
-const watch = process.argv.includes('--watch');
+const { values } = parseArgs({
+  options: { production: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false }, outdir: { type: 'string', default: 'dist' } },
+});
+const { production, watch, outdir } = values;
 
 /**
  * ssh2 tries `require('…/sshcrypto.node')` and `require('cpu-features')` inside try/catch and
@@ -16,10 +21,20 @@ const optionalNativeParts = {
   },
 };
 
-const options = {
-  entryPoints: ['src/extension.ts'],
+/**
+ * ssh2 and its crypto are two thirds of the code and are only needed once a node is contacted
+ * (src/ssh/connect.ts requires it lazily), so they live in their own file: activation reads less,
+ * and no single file is most of the package.
+ */
+const ssh2Beside = {
+  name: 'ssh2-beside',
+  setup(build) {
+    build.onResolve({ filter: /^ssh2$/ }, () => ({ path: './ssh2.js', external: true }));
+  },
+};
+
+const common = {
   bundle: true,
-  outfile: 'dist/extension.js',
   platform: 'node',
   target: 'node18',
   format: 'cjs',
@@ -28,12 +43,17 @@ const options = {
   sourcemap: !production,
   sourcesContent: false,
   logLevel: 'info',
-  plugins: [optionalNativeParts],
 };
+const builds = [
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir, plugins: [optionalNativeParts, ssh2Beside] },
+  { ...common, stdin: { contents: "module.exports = require('ssh2');", resolveDir: import.meta.dirname, loader: 'js' }, outfile: `${outdir}/ssh2.js`, plugins: [optionalNativeParts] },
+];
 
 if (watch) {
-  const ctx = await esbuild.context(options);
-  await ctx.watch();
+  for (const options of builds) {
+    const ctx = await esbuild.context(options);
+    await ctx.watch();
+  }
 } else {
-  await esbuild.build(options);
+  await Promise.all(builds.map((options) => esbuild.build(options)));
 }

@@ -296,7 +296,9 @@ async function benchFirstStop(node, binary, hashes) {
 
 async function benchSize() {
   execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const bundle = statSync(path.join(ROOT, 'dist/extension.js')).size;
+  // ssh2 sits in its own file beside the activation bundle (loaded on the first connection); count both.
+  const activationBundle = statSync(path.join(ROOT, 'dist/extension.js')).size;
+  const bundle = activationBundle + statSync(path.join(ROOT, 'dist/ssh2.js')).size;
   execFileSync('npm', ['run', '-s', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const vsix = statSync(path.join(ROOT, 'dist/kubelet-remote-debug.vsix')).size;
   const activation = [];
@@ -313,8 +315,8 @@ async function benchSize() {
   }
   // Back to the development bundle that `npm run build` makes (the production one is only for measuring).
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  results.figures.size = { bundleBytes: bundle, vsixBytes: vsix, activationMs: activation, baselineRequireSsh2Ms: baseline, how: 'plain Node 20, vscode stubbed (bench/activate.cjs), not a real VS Code' };
-  rows.push(['Bundle dist/extension.js (production)', `${fmt(bundle / 1024, 0)} KiB`, '', `${fmt(bundle / 1e6)} of 1 MB`, '< 1 MB', bundle < 1e6 ? 'met' : 'MISSED']);
+  results.figures.size = { bundleBytes: bundle, activationBundleBytes: activationBundle, vsixBytes: vsix, activationMs: activation, baselineRequireSsh2Ms: baseline, how: 'plain Node 20, vscode stubbed (bench/activate.cjs), not a real VS Code' };
+  rows.push(['Bundle dist/extension.js + ssh2.js (production)', `${fmt(bundle / 1024, 0)} KiB (${fmt(activationBundle / 1024, 0)} KiB loaded at activation)`, '', `${fmt(bundle / 1e6)} of 1 MB`, '< 1 MB', bundle < 1e6 ? 'met' : 'MISSED']);
   rows.push(['.vsix', `${fmt(vsix / 1024, 0)} KiB`, '', '', '', '']);
   rows.push(['Activation (require + activate, stubbed vscode)', `${fmt(median(activation), 1)} ms`, `require('ssh2') alone ${fmt(median(baseline), 1)} ms`, `${fmt(median(activation) / median(baseline))}×`, '< 50 ms', median(activation) < 50 ? 'met' : 'MISSED']);
 }
@@ -325,7 +327,7 @@ const REPRO = {
   'Unchanged re-upload': 'npm run bench; baseline by hand: sha256sum FILE & ssh -F CFG ALIAS sha256sum /var/lib/kubelet-debug/kubelet',
   'DAP round trip': 'npm run bench; baseline tunnel by hand: ssh -F CFG -N -L 127.0.0.1:PORT:127.0.0.1:2345 ALIAS',
   'Time to first stop': 'npm run bench; baseline by hand: bash bench/firstStop.sh CFG ALIAS PORT',
-  'Bundle': 'node esbuild.mjs --production && wc -c dist/extension.js',
+  'Bundle': 'node esbuild.mjs --production && wc -c dist/extension.js dist/ssh2.js',
   '.vsix': 'npm run -s package && wc -c dist/kubelet-remote-debug.vsix',
   'Activation': 'node esbuild.mjs --production && node bench/activate.cjs dist/extension.js',
 };

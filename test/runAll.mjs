@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: type-check and build, then the unit tests (plain Node), the end-to-end tests against
-// real test nodes, and the integration tests in a real VS Code. Ends with one "N passed, N failed".
-// `node test/runAll.mjs unit e2e` runs only the named phases.
+// `npm test`: type-check and build, then ESLint, the unit tests (plain Node), the end-to-end tests
+// against real test nodes, and the integration tests in a real VS Code. Ends with one "N passed,
+// N failed". `node test/runAll.mjs unit e2e` runs only the named phases.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
@@ -10,7 +10,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mocha = path.join(root, 'node_modules', '.bin', 'mocha');
 const reporter = path.join(root, 'test', 'support', 'summaryReporter.cjs');
 
+// A phase whose command prints no "N passed, N failed" of its own (ESLint) counts as one check.
+const checks = new Set(['lint']);
 const phases = {
+  lint: ['npm', 'run', '--silent', 'lint'],
   unit: [mocha, '--reporter', reporter, '--timeout', '20000', 'out/test/unit/**/*.test.js'],
   e2e: [mocha, '--reporter', reporter, '--timeout', '180000', '--require', 'out/test/e2e/hooks.js', 'out/test/e2e/**/*.test.js'],
   integration: [process.execPath, 'test/integration/runWithNode.mjs'],
@@ -65,7 +68,10 @@ for (const name of selected) {
     // The phase died before its tests could report (setup failure): count it as a failure.
     f = 1;
   }
-  if (!last && code === 0) {
+  if (checks.has(name)) {
+    p = code === 0 ? 1 : 0;
+    f = code === 0 ? 0 : 1;
+  } else if (!last && code === 0) {
     console.log(`The ${name} phase reported no tests.`);
     f += 1;
   }

@@ -5,6 +5,7 @@ import { functionsOfSession } from '../debug/registerDebugger';
 import { availableStages, STAGE_NAMES, STARTUP_STAGES } from '../debug/startupStages';
 import type { Services } from '../services';
 import { showError } from '../ui/showError';
+import { assertTrusted } from '../ui/workspaceTrust';
 import { pickNode } from './pickNode';
 
 type NodeArg = { spec?: string } | string | undefined;
@@ -15,13 +16,19 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
 
   context.subscriptions.push(
     vscode.commands.registerCommand('kubelet.debugOnNode', async (arg?: NodeArg) => {
-      const host = await specOf(arg, 'Debug the kubelet on which node?');
+      try {
+        assertTrusted(vscode.l10n.t('Debugging the kubelet'));
+      } catch (err) {
+        void showError(err, logs.debug);
+        return false;
+      }
+      const host = await specOf(arg, vscode.l10n.t('Debug the kubelet on which node?'));
       if (!host) {
         return false;
       }
       const folder = vscode.workspace.workspaceFolders?.[0];
       const saved = findSavedConfiguration(folder, host);
-      const config: vscode.DebugConfiguration = saved ?? { type: 'kubelet', request: 'launch', name: `Debug kubelet on ${host}`, host, breakAt: ['syncLoop'] };
+      const config: vscode.DebugConfiguration = saved ?? { type: 'kubelet', request: 'launch', name: vscode.l10n.t('Debug kubelet on {0}', host), host, breakAt: ['syncLoop'] };
       const started = await vscode.debug.startDebugging(folder, config);
       if (started && !saved && folder) {
         void offerToSave(folder, config);
@@ -35,8 +42,8 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
       const stages = have ? availableStages(have) : STARTUP_STAGES.map((s) => ({ stage: s.stage, func: s.funcs[0] }));
       const picks = stages.map((s) => ({ label: `${STAGE_NAMES.indexOf(s.stage) + 1}. ${s.stage}`, description: s.func, func: s.func }));
       const chosen = await vscode.window.showQuickPick(picks, {
-        title: have ? 'Break at startup stage (stages in this kubelet)' : 'Break at startup stage',
-        placeHolder: 'The kubelet runs these in this order; stages that run once at start-up are hit on the next debug start',
+        title: have ? vscode.l10n.t('Break at startup stage (stages in this kubelet)') : vscode.l10n.t('Break at startup stage'),
+        placeHolder: vscode.l10n.t('The kubelet runs these in this order; stages that run once at start-up are hit on the next debug start'),
         canPickMany: true,
       });
       if (chosen && chosen.length > 0) {
@@ -46,17 +53,20 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
     }),
 
     vscode.commands.registerCommand('kubelet.restoreNode', async (arg?: NodeArg) => {
-      const host = await specOf(arg, 'Restore the kubelet on which node?');
+      const host = await specOf(arg, vscode.l10n.t('Restore the kubelet on which node?'));
       if (!host) {
         return undefined;
       }
       const unit = vscode.workspace.getConfiguration('kubelet').get<string>('unit', 'kubelet.service');
       try {
-        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restoring ${unit} on ${host}` },
+        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring {0} on {1}', unit, host) },
           () => restoreUnitOnNode(connections.get(host), unit));
         const ok = report.activeState === 'active' && report.leftovers.length === 0;
-        const message = ok ? `${unit} on ${host} is active again (PID ${report.mainPid}, ${report.executable}).`
-          : `${unit} on ${host}: ${report.activeState}${report.leftovers.length ? `; still there: ${report.leftovers.join(', ')}` : ''}.`;
+        const message = ok
+          ? vscode.l10n.t('{0} on {1} is active again (PID {2}, {3}).', unit, host, report.mainPid, report.executable)
+          : report.leftovers.length
+            ? vscode.l10n.t('{0} on {1}: {2}; still there: {3}.', unit, host, report.activeState, report.leftovers.join(', '))
+            : vscode.l10n.t('{0} on {1}: {2}.', unit, host, report.activeState);
         void (ok ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message));
         services.nodesTree.refresh(host);
         return report;
@@ -74,8 +84,8 @@ function findSavedConfiguration(folder: vscode.WorkspaceFolder | undefined, host
 }
 
 async function offerToSave(folder: vscode.WorkspaceFolder, config: vscode.DebugConfiguration): Promise<void> {
-  const save = 'Save to launch.json';
-  if ((await vscode.window.showInformationMessage(`Save "${config.name}" to launch.json, so F5 starts it next time?`, save)) !== save) {
+  const save = vscode.l10n.t('Save to launch.json');
+  if ((await vscode.window.showInformationMessage(vscode.l10n.t('Save "{0}" to launch.json, so F5 starts it next time?', config.name), save)) !== save) {
     return;
   }
   const launch = vscode.workspace.getConfiguration('launch', folder);

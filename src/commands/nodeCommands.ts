@@ -18,9 +18,9 @@ export function registerNodeCommands(context: vscode.ExtensionContext, services:
   context.subscriptions.push(
     vscode.commands.registerCommand('kubelet.addNode', async () => {
       const spec = await vscode.window.showInputBox({
-        title: 'Add Node',
-        prompt: 'A Host alias from your SSH config, or user@host:port',
-        placeHolder: 'root@10.0.0.12 or my-node',
+        title: vscode.l10n.t('Add Node'),
+        prompt: vscode.l10n.t('A Host alias from your SSH config, or user@host:port'),
+        placeHolder: vscode.l10n.t('root@10.0.0.12 or my-node'),
         ignoreFocusOut: true,
         validateInput: validateWith(parseHostSpec),
       });
@@ -30,7 +30,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, services:
     }),
     vscode.commands.registerCommand('kubelet.refreshNodes', (arg?: NodeArg) => nodesTree.refresh(specOf(arg))),
     vscode.commands.registerCommand('kubelet.disconnectNode', async (arg?: NodeArg) => {
-      const spec = specOf(arg) ?? (await pickNode(knownNodes, 'Disconnect from which node?'));
+      const spec = specOf(arg) ?? (await pickNode(knownNodes, vscode.l10n.t('Disconnect from which node?')));
       if (spec) {
         connections.get(spec).disconnect();
       }
@@ -48,6 +48,6 @@ export function registerNodeCommands(context: vscode.ExtensionContext, services:
       });
     }),
     vscode.commands.registerCommand('kubelet.showLog', () => logs.ssh.show()),
-    vscode.commands.registerCommand('kubelet.pickNode', () => pickNode(knownNodes, 'Debug the kubelet on which node?')),
+    vscode.commands.registerCommand('kubelet.pickNode', () => pickNode(knownNodes, vscode.l10n.t('Debug the kubelet on which node?'))),
   );
 }

@@ -9,14 +9,14 @@ export async function pickNode(nodes: KnownNodes, title: string): Promise<string
   const quickPick = vscode.window.createQuickPick<vscode.QuickPickItem & { spec?: string }>();
   try {
     quickPick.title = title;
-    quickPick.placeholder = 'Pick a node, or type user@host:port';
+    quickPick.placeholder = vscode.l10n.t('Pick a node, or type user@host:port');
     quickPick.ignoreFocusOut = true;
-    const base = known.map((n) => ({ label: n.spec, description: n.source === 'sshConfig' ? 'from SSH config' : 'from settings', spec: n.spec }));
+    const base = known.map((n) => ({ label: n.spec, description: n.source === 'sshConfig' ? vscode.l10n.t('from SSH config') : vscode.l10n.t('from settings'), spec: n.spec }));
     quickPick.items = base;
     quickPick.onDidChangeValue((value) => {
       const typed = value.trim();
       const valid = typed !== '' && !known.some((n) => n.spec === typed) && isValidSpec(typed);
-      quickPick.items = valid ? [{ label: typed, description: 'connect to this address', spec: typed }, ...base] : base;
+      quickPick.items = valid ? [{ label: typed, description: vscode.l10n.t('connect to this address'), spec: typed }, ...base] : base;
     });
     return await new Promise<string | undefined>((resolve) => {
       quickPick.onDidAccept(() => resolve(quickPick.selectedItems[0]?.spec));

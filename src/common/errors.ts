@@ -1,7 +1,7 @@
 // Every error a user can see, in one place, each with a code, what failed and what to do next.
 // The core throws these; the UI layer turns their `remedy` into buttons.
 
-export type Remedy = 'retry' | 'openSshConfig' | 'openKnownHosts' | 'openSettings' | 'showLog' | 'restore';
+export type Remedy = 'retry' | 'openSshConfig' | 'openKnownHosts' | 'openSettings' | 'showLog' | 'restore' | 'manageTrust';
 
 export const enum ErrorCode {
   HostUnreachable = 'KRD1001',
@@ -41,6 +41,7 @@ export const enum ErrorCode {
   RestoreFailed = 'KRD1604',
   UnsupportedUnit = 'KRD1605',
   NotDebuggable = 'KRD1506',
+  WorkspaceNotTrusted = 'KRD1701',
 }
 
 export class UserError extends Error {
@@ -109,6 +110,8 @@ export const errors = {
     new UserError(ErrorCode.UnitFileCheckFailed, `Saved on ${host}, but systemd rejects it, so ${unit} was not reloaded: ${problems}. Fix the file and save again.`, ['showLog']),
   badDropInName: (name: string) =>
     new UserError(ErrorCode.BadDropInName, `"${name}" is not a drop-in name. Use letters, digits, _ . @ - and end it with .conf, e.g. 20-extra-args.conf.`),
+  workspaceNotTrusted: (action: string) =>
+    new UserError(ErrorCode.WorkspaceNotTrusted, `${action} changes the node as root, so it needs a trusted workspace. In Restricted Mode the Nodes view is read-only; trust this folder (Manage Workspace Trust) to go on.`, ['manageTrust']),
 };
 
 function lastLine(text: string): string {

@@ -44,7 +44,7 @@ export class UnitHoverProvider implements vscode.HoverProvider {
     // systemd ignores a directive in the wrong section with only a log line, so say so here. Only for
     // the sections we describe: [Socket] or [Mount] accept many [Service] directives too.
     if (found.section && findSection(found.section) && !(directive.sections as readonly string[]).includes(found.section)) {
-      md.appendMarkdown(`\n\n$(warning) Not valid in [${found.section}]; systemd ignores it there.`);
+      md.appendMarkdown(`\n\n$(warning) ${vscode.l10n.t('Not valid in [{0}]; systemd ignores it there.', found.section)}`);
       md.supportThemeIcons = true;
     }
     return new vscode.Hover(md, range);

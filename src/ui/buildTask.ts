@@ -8,7 +8,7 @@ export async function runBuildTask(command: string, cwd: string, signal: AbortSi
     { type: 'shell', krdBuild: true },
     vscode.TaskScope.Workspace,
     // The command in the name: the task list and terminal tab show which debug build was chosen.
-    `Build for debugging: ${command}`,
+    vscode.l10n.t('Build for debugging: {0}', command),
     'Kubelet',
     new vscode.ShellExecution(command, { cwd }),
     '$kubelet-go',
@@ -45,6 +45,6 @@ export async function runBuildTask(command: string, cwd: string, signal: AbortSi
     throw errors.cancelled();
   }
   if (exitCode !== 0) {
-    throw new UserError(ErrorCode.BuildFailed, `The kubelet build failed (exit ${exitCode}): ${command}. The kubelet on the node was not touched; see the Problems view and the build terminal.`, ['showLog']);
+    throw new UserError(ErrorCode.BuildFailed, vscode.l10n.t('The kubelet build failed (exit {0}): {1}. The kubelet on the node was not touched; see the Problems view and the build terminal.', String(exitCode), command), ['showLog']);
   }
 }

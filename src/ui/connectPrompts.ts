@@ -5,13 +5,13 @@ import type { ConnectPrompts } from '../ssh/connect';
 
 export const connectPrompts: ConnectPrompts = {
   async trustHostKey({ host, port, keyType, fingerprint, knownHostsFile }) {
-    const accept = 'Trust and Connect';
-    const where = port === 22 ? host : `${host} port ${port}`;
+    const accept = vscode.l10n.t('Trust and Connect');
+    const where = port === 22 ? host : vscode.l10n.t('{0} port {1}', host, port);
     const choice = await vscode.window.showWarningMessage(
-      `The authenticity of ${where} can't be established.`,
+      vscode.l10n.t("The authenticity of {0} can't be established.", where),
       {
         modal: true,
-        detail: `${keyType} key fingerprint is ${fingerprint}.\n\nCompare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before trusting it. Trusting adds it to ${knownHostsFile}.`,
+        detail: vscode.l10n.t("{0} key fingerprint is {1}.\n\nCompare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before trusting it. Trusting adds it to {2}.", keyType, fingerprint, knownHostsFile),
       },
       accept,
     );
@@ -19,16 +19,16 @@ export const connectPrompts: ConnectPrompts = {
   },
   async passphrase(keyFile) {
     return vscode.window.showInputBox({
-      title: 'SSH key passphrase',
-      prompt: `Passphrase for ${keyFile}`,
+      title: vscode.l10n.t('SSH key passphrase'),
+      prompt: vscode.l10n.t('Passphrase for {0}', keyFile),
       password: true,
       ignoreFocusOut: true,
     });
   },
   async password(user, host) {
     return vscode.window.showInputBox({
-      title: 'SSH password',
-      prompt: `Password for ${user}@${host} (no key was accepted)`,
+      title: vscode.l10n.t('SSH password'),
+      prompt: vscode.l10n.t('Password for {0}@{1} (no key was accepted)', user, host),
       password: true,
       ignoreFocusOut: true,
     });

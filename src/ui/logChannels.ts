@@ -11,8 +11,8 @@ export interface LogChannels {
 /** The channels; activate() adds them to the subscriptions last, so every other disposal can still log. */
 export function createLogChannels(): LogChannels {
   return {
-    ssh: vscode.window.createOutputChannel('Kubelet: SSH', { log: true }),
-    debug: vscode.window.createOutputChannel('Kubelet: Debug', { log: true }),
+    ssh: vscode.window.createOutputChannel(vscode.l10n.t('Kubelet: SSH'), { log: true }),
+    debug: vscode.window.createOutputChannel(vscode.l10n.t('Kubelet: Debug'), { log: true }),
   };
 }
 

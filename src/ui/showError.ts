@@ -4,12 +4,13 @@ import * as vscode from 'vscode';
 import { isCancelled, Remedy, UserError } from '../common/errors';
 
 const REMEDY_LABELS: Record<Remedy, string> = {
-  retry: 'Retry',
-  openSshConfig: 'Open SSH Config',
-  openKnownHosts: 'Open known_hosts',
-  openSettings: 'Open Settings',
-  showLog: 'Show Log',
-  restore: 'Restore kubelet on node',
+  retry: vscode.l10n.t('Retry'),
+  openSshConfig: vscode.l10n.t('Open SSH Config'),
+  openKnownHosts: vscode.l10n.t('Open known_hosts'),
+  openSettings: vscode.l10n.t('Open Settings'),
+  showLog: vscode.l10n.t('Show Log'),
+  restore: vscode.l10n.t('Restore kubelet on node'),
+  manageTrust: vscode.l10n.t('Manage Workspace Trust'),
 };
 
 /** Shows the error; resolves to true when the user chose Retry. */
@@ -20,7 +21,7 @@ export async function showError(err: unknown, log: vscode.LogOutputChannel): Pro
   if (!(err instanceof UserError)) {
     const message = err instanceof Error ? err.message : String(err);
     log.error(message);
-    const choice = await vscode.window.showErrorMessage(`Kubelet: ${message}`, REMEDY_LABELS.showLog);
+    const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Kubelet: {0}', message), REMEDY_LABELS.showLog);
     if (choice) {
       log.show();
     }
@@ -33,6 +34,9 @@ export async function showError(err: unknown, log: vscode.LogOutputChannel): Pro
   const labels = err.remedies.map((r) => REMEDY_LABELS[r]);
   const choice = await vscode.window.showErrorMessage(err.display, ...labels);
   const remedy = err.remedies.find((r) => REMEDY_LABELS[r] === choice);
+  if (!remedy) {
+    return false;
+  }
   switch (remedy) {
     case 'retry':
       return true;
@@ -50,6 +54,9 @@ export async function showError(err: unknown, log: vscode.LogOutputChannel): Pro
       break;
     case 'restore':
       await vscode.commands.executeCommand('kubelet.restoreNode');
+      break;
+    case 'manageTrust':
+      await vscode.commands.executeCommand('workbench.trust.manage');
       break;
   }
   return false;

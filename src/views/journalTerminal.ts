@@ -13,12 +13,12 @@ export function openJournalTerminal(node: NodeConnection, unit: string, onError:
     onDidWrite: write.event,
     onDidClose: close.event,
     open: () => {
-      write.fire(`journalctl -u ${unit} -f on ${node.spec}\r\n`);
+      write.fire(`${vscode.l10n.t('journalctl -u {0} -f on {1}', unit, node.spec)}\r\n`);
       followJournal(node, unit, { onStdout: toTerminal, onStderr: toTerminal, signal: abort.signal })
-        .then(() => write.fire('\r\n[journalctl ended]\r\n'))
+        .then(() => write.fire(`\r\n[${vscode.l10n.t('journalctl ended')}]\r\n`))
         .catch((err) => {
           if (!abort.signal.aborted) {
-            write.fire('\r\n[journalctl stopped]\r\n');
+            write.fire(`\r\n[${vscode.l10n.t('journalctl stopped')}]\r\n`);
             onError(err);
           }
         });

@@ -44,13 +44,13 @@ export class NodeFileSaves implements SaveFeedback, vscode.Disposable {
   }
 
   private async offerRestart(node: string, unit: string): Promise<void> {
-    const restart = `Restart ${unit}`;
-    const choice = await vscode.window.showInformationMessage(`Saved and reloaded systemd on ${node}. ${unit} uses the change after a restart.`, restart);
+    const restart = vscode.l10n.t('Restart {0}', unit);
+    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Saved and reloaded systemd on {0}. {1} uses the change after a restart.', node, unit), restart);
     if (choice !== restart) {
       return;
     }
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restarting ${unit} on ${node}` },
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restarting {0} on {1}', unit, node) },
         () => runUnitAction(this.services.connections.get(node), 'restart', unit));
       this.services.nodesTree.refresh(node);
     } catch (err) {
@@ -63,14 +63,14 @@ export class NodeFileSaves implements SaveFeedback, vscode.Disposable {
   }
 
   private async offerConflictChoices(uri: vscode.Uri): Promise<void> {
-    const compare = 'Compare';
-    const overwrite = 'Overwrite';
+    const compare = vscode.l10n.t('Compare');
+    const overwrite = vscode.l10n.t('Overwrite');
     const { node, path } = parseNodeFileUri(uri);
-    const choice = await vscode.window.showWarningMessage(`${path} changed on ${node} since you opened it; your version was not saved.`, compare, overwrite);
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('{0} changed on {1} since you opened it; your version was not saved.', path, node), compare, overwrite);
     if (choice === compare) {
       // A fresh query each time, as VS Code caches content-provider documents by URI.
       const current = uri.with({ scheme: CURRENT_SCHEME, fragment: uri.scheme, query: String(Date.now()) });
-      await vscode.commands.executeCommand('vscode.diff', current, uri, `${path} (on ${node}) ↔ yours`);
+      await vscode.commands.executeCommand('vscode.diff', current, uri, vscode.l10n.t('{0} (on {1}) ↔ yours', path, node));
     } else if (choice === overwrite) {
       this.provider().allowOverwrite(uri);
       await vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.save();

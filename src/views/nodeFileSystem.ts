@@ -3,7 +3,7 @@
 // checked by systemd before it reloads them. SFTP status codes and our error codes map to FileSystemError.
 import * as vscode from 'vscode';
 import type { Stats } from 'ssh2';
-import { ErrorCode, UserError } from '../common/errors';
+import { ErrorCode, errors, UserError } from '../common/errors';
 import type { ConnectionManager } from '../ssh/nodeConnection';
 import { deleteNodePath, makeNodeDirectory, renameNodePath, sha256 } from '../systemd/nodeFileWrite';
 import { CheckedWrite, writeUnitAwareFile } from '../systemd/unitFileCheck';
@@ -76,7 +76,7 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
       // Root-only files (kubelet's PKI, some drop-ins) are readable through sudo.
       const result = await this.connections.get(node).execAsRoot(['cat', '--', path]);
       if (result.code !== 0) {
-        throw vscode.FileSystemError.NoPermissions(`${path} on ${node}: ${result.stderr.trim()}`);
+        throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('{0} on {1}: {2}', path, node, result.stderr.trim()));
       }
       return Buffer.from(result.stdout, 'utf8');
     }
@@ -88,6 +88,7 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
   }
 
   async writeFile(uri: vscode.Uri, content: Uint8Array, options: { create: boolean; overwrite: boolean }): Promise<void> {
+    refuseUntrusted(vscode.l10n.t('Saving a file on a node'));
     const { node, path } = parseNodeFileUri(uri);
     const key = uri.toString();
     const expectedSha256 = this.forced.delete(key) ? undefined : this.versions.get(key);
@@ -106,12 +107,14 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
   }
 
   async createDirectory(uri: vscode.Uri): Promise<void> {
+    refuseUntrusted(vscode.l10n.t('Creating a folder on a node'));
     const { node, path } = parseNodeFileUri(uri);
     await makeNodeDirectory(this.connections.get(node), path).catch((err) => Promise.reject(toFileSystemError(err, uri)));
     this.changed.fire([{ type: vscode.FileChangeType.Created, uri }]);
   }
 
   async delete(uri: vscode.Uri, options: { recursive: boolean }): Promise<void> {
+    refuseUntrusted(vscode.l10n.t('Deleting a file on a node'));
     const { node, path } = parseNodeFileUri(uri);
     await deleteNodePath(this.connections.get(node), path, options.recursive).catch((err) => Promise.reject(toFileSystemError(err, uri)));
     this.versions.delete(uri.toString());
@@ -119,10 +122,11 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
   }
 
   async rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { overwrite: boolean }): Promise<void> {
+    refuseUntrusted(vscode.l10n.t('Renaming a file on a node'));
     const from = parseNodeFileUri(oldUri);
     const to = parseNodeFileUri(newUri);
     if (from.node !== to.node) {
-      throw vscode.FileSystemError.Unavailable('Files can only be renamed within one node.');
+      throw vscode.FileSystemError.Unavailable(vscode.l10n.t('Files can only be renamed within one node.'));
     }
     await renameNodePath(this.connections.get(from.node), from.path, to.path, options.overwrite).catch((err) => Promise.reject(toFileSystemError(err, newUri)));
     this.versions.delete(oldUri.toString());
@@ -139,6 +143,13 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
 
   dispose(): void {
     this.changed.dispose();
+  }
+}
+
+/** Restricted Mode: node files can be read, not changed. */
+function refuseUntrusted(action: string): void {
+  if (!vscode.workspace.isTrusted) {
+    throw vscode.FileSystemError.NoPermissions(errors.workspaceNotTrusted(action).display);
   }
 }
 
@@ -171,6 +182,24 @@ function toFileSystemError(err: unknown, uri: vscode.Uri): vscode.FileSystemErro
 export function registerNodeFileSystem(context: vscode.ExtensionContext, services: Services): NodeFileSystem {
   const saves = new NodeFileSaves(services, () => provider);
   const provider: NodeFileSystem = new NodeFileSystem(services.connections, saves);
-  context.subscriptions.push(provider, saves, vscode.workspace.registerFileSystemProvider(NODE_FILE_SCHEME, provider, { isCaseSensitive: true }));
+  // In Restricted Mode editors of node files open read-only and say why; granting trust lifts it
+  // (the provider refuses writes itself too, in case an editor was opened before).
+  const register = () =>
+    vscode.workspace.registerFileSystemProvider(NODE_FILE_SCHEME, provider, {
+      isCaseSensitive: true,
+      isReadonly: vscode.workspace.isTrusted
+        ? undefined
+        : new vscode.MarkdownString(vscode.l10n.t('Files on nodes are read-only in Restricted Mode. Trust this folder (Manage Workspace Trust) to edit them.')),
+    });
+  let registration = register();
+  context.subscriptions.push(
+    provider,
+    saves,
+    { dispose: () => registration.dispose() },
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      registration.dispose();
+      registration = register();
+    }),
+  );
   return provider;
 }

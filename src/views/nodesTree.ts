@@ -151,8 +151,8 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.tooltip = `${element.path} on ${element.spec}`;
         item.resourceUri = nodeFileUri(element.spec, element.path);
         item.contextValue = element.contextValue;
-        item.iconPath = new vscode.ThemeIcon(element.role.startsWith('environment file') ? 'symbol-variable' : 'file-code');
-        item.command = { command: 'kubelet.openNodeFile', title: 'Open File', arguments: [item.resourceUri] };
+        item.iconPath = new vscode.ThemeIcon(element.contextValue === 'file.env' ? 'symbol-variable' : 'file-code');
+        item.command = { command: 'kubelet.openNodeFile', title: vscode.l10n.t('Open File'), arguments: [item.resourceUri] };
         return item;
       }
       case 'info': {
@@ -167,7 +167,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const item = new vscode.TreeItem(element.error, vscode.TreeItemCollapsibleState.None);
         item.tooltip = element.error;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        item.command = { command: 'kubelet.refreshNodes', title: 'Retry', arguments: [{ kind: 'node', spec: element.spec }] };
+        item.command = { command: 'kubelet.refreshNodes', title: vscode.l10n.t('Retry'), arguments: [{ kind: 'node', spec: element.spec }] };
         return item;
       }
     }
@@ -182,64 +182,87 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
 function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective, sudoNeedsPassword }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
   if (sudoNeedsPassword) {
-    items.push({ kind: 'info', label: 'sudo needs a password', description: sudoFix(sudoNeedsPassword.user), tooltip: `${sudoNeedsPassword.error.display}\n\nThe command line, version and other details need root, so they are not shown. Click to open your SSH config.`,
-      icon: 'lock', warning: true, command: { command: 'kubelet.openSshConfig', title: 'Open SSH Config' } });
+    items.push({ kind: 'info', label: vscode.l10n.t('sudo needs a password'), description: sudoFix(sudoNeedsPassword.user),
+      tooltip: `${sudoNeedsPassword.error.display}\n\n${vscode.l10n.t('The command line, version and other details need root, so they are not shown. Click to open your SSH config.')}`,
+      icon: 'lock', warning: true, command: { command: 'kubelet.openSshConfig', title: vscode.l10n.t('Open SSH Config') } });
   }
   if (status.needDaemonReload) {
     // systemd has not read the edited files yet: a restart alone would run the old settings again.
-    items.push({ kind: 'info', label: 'Reload to apply', description: `unit files changed on disk: Daemon Reload, then Restart${stale ? ` (${stale.reasons[0]})` : ''}`,
-      tooltip: `systemd still runs ${status.unit} from the unit files as they were at its last daemon-reload (NeedDaemonReload=yes).${stale ? `\n\n${stale.reasons.join('\n')}` : ''}\n\nClick to run Daemon Reload; then restart ${status.unit} to apply the files.`,
-      icon: 'warning', warning: true, command: { command: 'kubelet.daemonReload', title: 'Daemon Reload', arguments: [spec] } });
+    items.push({ kind: 'info', label: vscode.l10n.t('Reload to apply'),
+      description: vscode.l10n.t('unit files changed on disk: Daemon Reload, then Restart') + (stale ? ` (${stale.reasons[0]})` : ''),
+      tooltip: `${vscode.l10n.t('systemd still runs {0} from the unit files as they were at its last daemon-reload (NeedDaemonReload=yes).', status.unit)}${stale ? `\n\n${stale.reasons.join('\n')}` : ''}\n\n${vscode.l10n.t('Click to run Daemon Reload; then restart {0} to apply the files.', status.unit)}`,
+      icon: 'warning', warning: true, command: { command: 'kubelet.daemonReload', title: vscode.l10n.t('Daemon Reload'), arguments: [spec] } });
   } else if (stale) {
-    items.push({ kind: 'info', label: 'Restart to apply', description: stale.reasons[0], tooltip: `${stale.reasons.join('\n')}\n\nRestart ${status.unit} (its context menu) to apply the unit files.`, icon: 'warning', warning: true });
+    items.push({ kind: 'info', label: vscode.l10n.t('Restart to apply'), description: stale.reasons[0],
+      tooltip: `${stale.reasons.join('\n')}\n\n${vscode.l10n.t('Restart {0} (its context menu) to apply the unit files.', status.unit)}`, icon: 'warning', warning: true });
   }
   if (effective && 'error' in effective && effective.wouldNotStart) {
     // As important as the unit's state: the next restart (or reboot) leaves the node without it.
-    items.push({ kind: 'info', label: 'Cannot start', description: effective.error, tooltip: `${effective.error}\n\nThe running process (if any) is unaffected until ${status.unit} restarts.`, icon: 'error', warning: true });
+    items.push({ kind: 'info', label: vscode.l10n.t('Cannot start'), description: effective.error,
+      tooltip: `${effective.error}\n\n${vscode.l10n.t('The running process (if any) is unaffected until {0} restarts.', status.unit)}`, icon: 'error', warning: true });
   }
   if (version) {
-    items.push({ kind: 'info', label: 'Version', description: version, icon: 'tag' });
+    items.push({ kind: 'info', label: vscode.l10n.t('Version'), description: version, icon: 'tag' });
   }
   if (certificateExpiry) {
     const days = Math.floor((certificateExpiry.getTime() - now) / 86_400_000);
     const soon = days < CERT_WARNING_DAYS;
-    items.push({ kind: 'info', label: 'Client certificate', description: `expires ${certificateExpiry.toISOString().slice(0, 10)}${soon ? ` (${days < 0 ? 'expired' : `in ${days} days`})` : ''}`,
-      tooltip: `${KUBELET_CLIENT_CERT}: notAfter ${certificateExpiry.toISOString()}`, icon: soon ? 'warning' : 'workspace-trusted', warning: soon });
+    const date = certificateExpiry.toISOString().slice(0, 10);
+    const description = !soon
+      ? vscode.l10n.t('expires {0}', date)
+      : days < 0
+        ? vscode.l10n.t('expires {0} (expired)', date)
+        : vscode.l10n.t('expires {0} (in {1} days)', date, days);
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Client certificate'),
+      description,
+      tooltip: `${KUBELET_CLIENT_CERT}: notAfter ${certificateExpiry.toISOString()}`,
+      icon: soon ? 'warning' : 'workspace-trusted',
+      warning: soon,
+    });
   }
   if (status.fragmentPath) {
-    items.push({ kind: 'file', spec, path: status.fragmentPath, role: 'unit file', contextValue: 'file.unit' });
+    items.push({ kind: 'file', spec, path: status.fragmentPath, role: vscode.l10n.t('unit file'), contextValue: 'file.unit' });
   }
-  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: `drop-in ${i + 1}`, contextValue: 'file.dropIn' }));
+  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: vscode.l10n.t('drop-in {0}', i + 1), contextValue: 'file.dropIn' }));
   for (const env of status.environmentFiles) {
-    items.push({ kind: 'file', spec, path: env.path, role: env.optional ? 'environment file, optional' : 'environment file', contextValue: 'file.env' });
+    const role = env.optional ? vscode.l10n.t('environment file, optional') : vscode.l10n.t('environment file');
+    items.push({ kind: 'file', spec, path: env.path, role, contextValue: 'file.env' });
   }
   for (const env of effective && 'argv' in effective ? effective.environmentFiles.filter((e) => e.ignored) : []) {
-    items.push({ kind: 'info', label: 'Ignored by systemd', description: `${env.path}: ${env.ignored}`,
-      tooltip: `systemd cannot load ${env.path} (${env.ignored}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.`, icon: 'warning', warning: true });
+    items.push({ kind: 'info', label: vscode.l10n.t('Ignored by systemd'), description: `${env.path}: ${env.ignored}`,
+      tooltip: vscode.l10n.t('systemd cannot load {0} ({1}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.', env.path, env.ignored ?? ''), icon: 'warning', warning: true });
   }
   const exec = status.execStart[0];
   if (effective && 'argv' in effective) {
     const written = effective.execStartAsWritten;
     items.push({ kind: 'info', label: 'ExecStart', description: written.text,
-      tooltip: `ExecStart=${written.text}\n\nAs written at ${written.file}:${written.line}; see "Command line" for what systemd makes of it.`, icon: 'terminal' });
+      tooltip: `ExecStart=${written.text}\n\n${vscode.l10n.t('As written at {0}:{1}; see "Command line" for what systemd makes of it.', written.file, written.line)}`, icon: 'terminal' });
   } else if (exec) {
     // The unit files could not be read as systemd does; systemctl's parsed argv is what is left.
-    items.push({ kind: 'info', label: 'ExecStart (parsed)', description: exec.argvText,
-      tooltip: `${exec.argvText}\n\nsystemd's parsed argv from systemctl show: prefixes such as "-" and quotes are not shown.`, icon: 'terminal' });
+    items.push({ kind: 'info', label: vscode.l10n.t('ExecStart (parsed)'), description: exec.argvText,
+      tooltip: `${exec.argvText}\n\n${vscode.l10n.t('systemd\'s parsed argv from systemctl show: prefixes such as "-" and quotes are not shown.')}`, icon: 'terminal' });
   }
   if (effective && 'argv' in effective) {
     const shown = effective.argv.map(shellQuote).join(' ');
     const env = Object.entries(effective.env).map(([k, v]) => `${k}=${v}`);
     items.push({
       kind: 'info',
-      label: 'Command line',
+      label: vscode.l10n.t('Command line'),
       description: shown,
-      tooltip: [`What systemd runs, variables expanded:`, ...effective.argv.map((a, i) => `  argv[${i}] ${a}`), '', 'Environment from the unit:', ...env.map((e) => `  ${e}`),
-        ...(effective.unknownVariables.length ? ['', `Not defined by the unit (empty here): ${effective.unknownVariables.join(', ')}`] : [])].join('\n'),
+      tooltip: [
+        vscode.l10n.t('What systemd runs, variables expanded:'),
+        ...effective.argv.map((a, i) => `  argv[${i}] ${a}`),
+        '',
+        vscode.l10n.t('Environment from the unit:'),
+        ...env.map((e) => `  ${e}`),
+        ...(effective.unknownVariables.length ? ['', vscode.l10n.t('Not defined by the unit (empty here): {0}', effective.unknownVariables.join(', '))] : []),
+      ].join('\n'),
       icon: 'symbol-event',
     });
   } else if (effective && !effective.wouldNotStart) {
-    items.push({ kind: 'info', label: 'Command line', description: 'cannot be worked out', tooltip: effective.error, icon: 'warning', warning: true });
+    items.push({ kind: 'info', label: vscode.l10n.t('Command line'), description: vscode.l10n.t('cannot be worked out'), tooltip: effective.error, icon: 'warning', warning: true });
   }
   return items;
 }
@@ -256,10 +279,10 @@ function sudoFix(user: string): string {
 function describeState(state: ConnectionState): string {
   switch (state.kind) {
     case 'idle': return '';
-    case 'connecting': return 'connecting…';
-    case 'ready': return `connected as ${state.user}`;
-    case 'lost': return 'connection lost';
-    case 'failed': return 'cannot connect';
+    case 'connecting': return vscode.l10n.t('connecting…');
+    case 'ready': return vscode.l10n.t('connected as {0}', state.user);
+    case 'lost': return vscode.l10n.t('connection lost');
+    case 'failed': return vscode.l10n.t('cannot connect');
   }
 }
 

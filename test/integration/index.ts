@@ -1,47 +1,12 @@
-// Mocha entry that VS Code's extension host calls (extensionTestsPath): runs every compiled
-// *.test.js under this folder and resolves only when all of them pass.
-import * as fs from 'fs';
+// Mocha entry that VS Code's extension host calls (extensionTestsPath) for the main suite: every
+// compiled *.test.js under this folder except restricted/, which runs in its own window (Restricted
+// Mode) through restricted/index.ts, and real/, which needs the real Kubernetes node and tree
+// (runWithNode.mjs --real sets KRD_INTEGRATION_SUITE=real and then runs only real/).
 import * as path from 'path';
-import Mocha from 'mocha';
-
-/** Every `*.test.js` below `dir`, in a stable order (no glob dependency). */
-function findTestFiles(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...findTestFiles(full));
-    else if (entry.isFile() && entry.name.endsWith('.test.js')) found.push(full);
-  }
-  return found;
-}
+import { runMochaSuite } from './mochaSuite';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000 });
-  // KRD_TEST_GREP narrows a run to matching tests while working on one of them.
-  if (process.env.KRD_TEST_GREP) mocha.grep(process.env.KRD_TEST_GREP);
-
-  // The real-kubelet tests need the real node and tree (runWithNode.mjs --real); the others the sample.
-  const realSuite = process.env.KRD_INTEGRATION_SUITE === 'real';
-  const realDir = path.join(__dirname, 'real') + path.sep;
-  const files = findTestFiles(__dirname).filter((f) => f.startsWith(realDir) === realSuite);
-  if (files.length === 0) {
-    return Promise.reject(new Error(`no *.test.js files under ${__dirname}; were the tests compiled?`));
-  }
-  for (const file of files) mocha.addFile(file);
-
-  return new Promise((resolve, reject) => {
-    try {
-      const runner = mocha.run(() => {
-        const { passes = 0, failures = 0, pending = 0 } = runner.stats ?? {};
-        // CI reads this line; the spec reporter's own summary above it is for people.
-        console.log(`${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
-        if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
-        else resolve();
-      });
-    } catch (err) {
-      // A test file that throws while loading lands here, before any test runs.
-      console.error(err);
-      reject(err);
-    }
-  });
+  return process.env.KRD_INTEGRATION_SUITE === 'real'
+    ? runMochaSuite(path.join(__dirname, 'real'))
+    : runMochaSuite(__dirname, ['restricted', 'real']);
 }

@@ -7,6 +7,7 @@ import * as oniguruma from 'vscode-oniguruma';
 import * as textmate from 'vscode-textmate';
 
 const root = path.resolve(__dirname, '..', '..', '..');
+const SCOPE = 'source.systemd-unit.kubelet-remote-debug';
 
 async function loadGrammar(): Promise<textmate.IGrammar> {
   const wasm = readFileSync(path.join(root, 'node_modules', 'vscode-oniguruma', 'release', 'onig.wasm'));
@@ -14,11 +15,11 @@ async function loadGrammar(): Promise<textmate.IGrammar> {
   const registry = new textmate.Registry({
     onigLib: Promise.resolve({ createOnigScanner: (s) => new oniguruma.OnigScanner(s), createOnigString: (s) => new oniguruma.OnigString(s) }),
     loadGrammar: async (scope) =>
-      scope === 'source.systemd'
+      scope === SCOPE
         ? textmate.parseRawGrammar(readFileSync(path.join(root, 'syntaxes', 'systemd-unit.tmLanguage.json'), 'utf8'), 'systemd-unit.tmLanguage.json')
         : null,
   });
-  const grammar = await registry.loadGrammar('source.systemd');
+  const grammar = await registry.loadGrammar(SCOPE);
   assert.ok(grammar);
   return grammar;
 }

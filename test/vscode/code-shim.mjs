@@ -146,6 +146,7 @@ async function main() {
     extensionsDir: opts.extensionsDir ?? join(runDir, 'extensions'),
     port: Number(process.env.KRD_VSCODE_PORT || 0),
     verbose,
+    workspaceTrust: process.env.KRD_VSCODE_WORKSPACE_TRUST === '1',
     onSpawn: (handle) => (run.server = handle),
   }));
   server.child.exited.then(({ code, signal }) => {

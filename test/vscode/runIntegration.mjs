@@ -52,7 +52,7 @@ mkdirSync(join(runDir, 'extensions'));
 for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => process.emit('SIGINT'));
 
 const started = Date.now();
-let code = 1;
+let code;
 try {
   code = await runTests({
     vscodeExecutablePath,

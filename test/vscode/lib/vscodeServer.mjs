@@ -25,12 +25,14 @@ export function serverEnv(env, runDir) {
 
 /**
  * @param {{install: Awaited<ReturnType<import('./vscodeInstall.mjs').ensureVSCode>>, runDir: string,
- *          userDataDir: string, extensionsDir: string, port?: number, verbose?: boolean,
+ *          userDataDir: string, extensionsDir: string, port?: number, verbose?: boolean, workspaceTrust?: boolean,
  *          onSpawn?: (handle: {child: import('node:child_process').ChildProcess, stop(): Promise<void>}) => void}} o
+ *   workspaceTrust keeps VS Code's workspace trust on (a fresh profile trusts no folder, so the
+ *   window opens in Restricted Mode); by default it is off, as in a trusted folder.
  *   onSpawn hands out the stop function as soon as the process exists, so that a caller
  *   interrupted while waiting for the server can still stop it.
  */
-export async function startVSCodeServer({ install, runDir, userDataDir, extensionsDir, port = 0, verbose = false, onSpawn }) {
+export async function startVSCodeServer({ install, runDir, userDataDir, extensionsDir, port = 0, verbose = false, workspaceTrust = false, onSpawn }) {
   const tmp = join(runDir, 'tmp');
   const serverData = join(runDir, 'server-data');
   for (const d of [tmp, serverData, userDataDir, extensionsDir]) mkdirSync(d, { recursive: true });
@@ -46,7 +48,7 @@ export async function startVSCodeServer({ install, runDir, userDataDir, extensio
     // Without it the workbench ignores the test payload and the run hangs.
     '--enable-smoke-test-driver',
     '--disable-telemetry',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     // The default is 3 hours: an extension host whose browser has gone would linger, holding locks.
     '--reconnection-grace-time', '5',
     '--user-data-dir', userDataDir,
