@@ -1,7 +1,7 @@
 // Sits between VS Code and Delve's DAP server on the node. It turns our "launch" into Delve's
 // remote "attach", and owns the end of the session: clear breakpoints, continue, disconnect without
 // killing, then restore the node, whatever way the session ends.
-import { OutputEvent, Response, TerminatedEvent } from '@vscode/debugadapter';
+import { ContinuedEvent, OutputEvent, Response, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Duplex } from 'stream';
 import type { Logger } from '../common/logger';
@@ -37,6 +37,8 @@ export class KubeletDapProxy {
   private ending?: Promise<void>;
   private finished = false;
   private threadId = 1;
+  /** Client `continue` requests awaiting Delve's answer. */
+  private readonly clientContinues = new Set<number>();
 
   constructor(private readonly o: DapProxyOptions) {
     this.bridge = new DapBridge(o.stream, {
@@ -78,6 +80,9 @@ export class KubeletDapProxy {
         this.hadFunctionBreakpoints = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints.length > 0;
         break;
       case 'continue':
+        this.clientContinues.add(request.seq);
+        this.o.onHaltChange?.(false);
+        break;
       case 'next':
       case 'stepIn':
       case 'stepOut':
@@ -108,6 +113,14 @@ export class KubeletDapProxy {
       }
       if (response.command === 'attach') {
         response.command = 'launch';
+      }
+      if (this.clientContinues.delete(response.request_seq) && response.success) {
+        // VS Code marks threads running only after a continue it sent itself; one sent with
+        // customRequest (the halt warning's Continue) would leave the UI showing a halted session.
+        const all = (response.body as DebugProtocol.ContinueResponse['body'] | undefined)?.allThreadsContinued ?? true;
+        this.o.toClient(message);
+        this.o.toClient(new ContinuedEvent(this.threadId, all));
+        return;
       }
     } else if (message.type === 'event') {
       const event = message as DebugProtocol.Event;
