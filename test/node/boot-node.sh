@@ -103,10 +103,17 @@ if [[ ${KRD_NODE_PERSISTENT:-} == 1 ]]; then
   root_args=(-D "$state/rootfs")
 fi
 t_boot=$EPOCHREALTIME
-setsid systemd-nspawn "${root_args[@]}" --boot --machine="$name" --register=no --keep-unit \
-  --network-veth --console=passive --link-journal=no --resolv-conf=off \
-  --bind-ro="$state/host0.network:/etc/systemd/network/10-krd-host0.network" \
-  </dev/null >"$state/console.log" 2>&1 &
+mapfile -t cgroups < <(node_cgroups "$name")
+printf '%s\n' "${cgroups[@]}" >"$state/cgroups"
+(
+  for dir in "${cgroups[@]}"; do
+    mkdir -p "$dir" && echo "$BASHPID" >"$dir/cgroup.procs" || die "cannot move into the node's cgroup $dir"
+  done
+  exec setsid systemd-nspawn "${root_args[@]}" --boot --machine="$name" --register=no --keep-unit \
+    --network-veth --console=passive --link-journal=no --resolv-conf=off \
+    --bind-ro="$state/host0.network:/etc/systemd/network/10-krd-host0.network" \
+    </dev/null >"$state/console.log" 2>&1
+) &
 nspawn=$!
 echo "$nspawn" >"$state/nspawn.pid"
 echo "$nspawn $node_dir" >"$marker"

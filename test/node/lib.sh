@@ -48,3 +48,32 @@ wait_gone() {
     sleep 0.1
   done
 }
+
+# A cgroup of its own for each node, one per writable systemd hierarchy, printed one a line. nspawn
+# makes the node's payload/ and supervisor/ groups inside the cgroup it starts in; on a host whose
+# PID 1 is not systemd that is the root for every node, so all nodes shared /payload/system.slice/*.
+# Each node's systemd then saw the others' processes in its units of the same name: a unit stayed
+# "populated", its stop waited out TimeoutStopSec, and it was never garbage-collected. Nothing is
+# printed where systemd runs the host (it gives nspawn a cgroup itself).
+node_cgroups() {
+  local name=$1 h
+  [[ $(cat /proc/1/comm 2>/dev/null) == systemd ]] && return 0
+  if [[ $(stat -fc %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs ]]; then
+    echo "/sys/fs/cgroup/krd-nodes/$name"
+    return 0
+  fi
+  for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
+    [[ -w $h/cgroup.procs ]] && echo "$h/krd-nodes/$name"
+  done
+  return 0
+}
+
+# Removes a node's cgroups (and the empty groups nspawn and the node's systemd left in them).
+remove_node_cgroups() {
+  local dir
+  for dir in "$@"; do
+    [[ $dir == /sys/fs/cgroup/*/krd-nodes/* || $dir == /sys/fs/cgroup/krd-nodes/* ]] || continue
+    [[ -d $dir ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
+}

@@ -12,7 +12,7 @@ log_prefix=stop-node
 source "$here/lib.sh"
 
 stop_one() {
-  local state=$1 name pid pid1 host_if marker owner t
+  local state=$1 name pid pid1 host_if marker owner t cgroups
   [[ -f $state/name ]] || return 0 # never booted
   name=$(<"$state/name")
   pid=$(cat "$state/nspawn.pid" 2>/dev/null || true)
@@ -37,6 +37,12 @@ stop_one() {
     ip link delete dev "$host_if" && log "removed the leftover veth $host_if"
   fi
   rm -f "$state/host-iface"
+
+  if [[ -f $state/cgroups ]] && ! machine_running "$name"; then
+    mapfile -t cgroups <"$state/cgroups"
+    remove_node_cgroups "${cgroups[@]}"
+    rm -f "$state/cgroups"
+  fi
 
   # The marker may belong to a newer node of the same name by now: drop it only if its PID is gone.
   marker=$(cat "$state/in-use-marker" 2>/dev/null || true)
