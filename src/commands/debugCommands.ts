@@ -57,7 +57,8 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
         const ok = report.activeState === 'active' && report.leftovers.length === 0;
         const message = ok ? `${unit} on ${host} is active again (PID ${report.mainPid}, ${report.executable}).`
           : `${unit} on ${host}: ${report.activeState}${report.leftovers.length ? `; still there: ${report.leftovers.join(', ')}` : ''}.`;
-        void (ok ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message));
+        const notes = (report.notes ?? []).map((n) => ` ${n}`).join('');
+        void (ok ? vscode.window.showInformationMessage(message + notes) : vscode.window.showWarningMessage(message + notes));
         services.nodesTree.refresh(host);
         return report;
       } catch (err) {

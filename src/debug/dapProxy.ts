@@ -9,7 +9,7 @@ import { DapBridge } from './dapBridge';
 import type { PathMapping } from './pathMapping';
 
 export interface ProxyTarget {
-  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[] }>;
+  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[]; notes?: string[] }>;
 }
 
 export interface DapProxyOptions {
@@ -188,6 +188,9 @@ export class KubeletDapProxy {
             message: ok ? `Restored: the unit is active again, PID ${report.mainPid}, running ${report.executable}.`
               : `The node was restored, but check it: state ${report.activeState}${report.leftovers.length ? `; left behind: ${report.leftovers.join(', ')}` : ''}.`,
           };
+          for (const note of report.notes ?? []) {
+            outcome.message += ` ${note}`;
+          }
         } catch (err) {
           outcome = { restored: false, message: `${(err as Error).message} The node-side safeguard will restore the unit once its lease runs out.` };
         }

@@ -16,7 +16,7 @@ import { effectiveList, mergeUnitFiles, UnitFileSyntaxError } from '../systemd/u
 import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import { buildDebugDropIn, DROP_IN_NAME } from './debugDropIn';
 import type { KubeletLaunchConfig } from './launchConfig';
-import { armScript, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
+import { armScript, disarmNotes, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
 
 export interface LaunchHooks {
   log: Logger;
@@ -59,6 +59,8 @@ export interface RestoreReport {
   mainPid: number;
   executable: string;
   leftovers: string[];
+  /** What the restore had to do beyond the usual (a safeguard that would not stop was killed). */
+  notes?: string[];
 }
 
 const GOARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
@@ -329,7 +331,7 @@ async function restoreNode(node: NodeConnection, paths: SafeguardPaths, original
   if (result.code !== 0) {
     throw new UserError(ErrorCode.RestoreFailed, `Restoring ${paths.unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}. Run "Kubelet: Restore kubelet on node", or on the node: rm -f ${paths.dropIn}; systemctl daemon-reload; systemctl restart ${paths.unit}.`, ['retry', 'showLog']);
   }
-  return checkRestored(node, paths, originalBinary, port);
+  return { ...(await checkRestored(node, paths, originalBinary, port)), notes: disarmNotes(result.stdout) };
 }
 
 /** Confirms the node is as before: the real binary running, none of our files, units or ports left. */
@@ -375,7 +377,7 @@ export async function restoreUnitOnNode(node: NodeConnection, unit: string, port
     throw new UserError(ErrorCode.RestoreFailed, `Restoring ${unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}.`, ['retry', 'showLog']);
   }
   const status = await readUnitStatus(node, unit);
-  return checkRestored(node, paths, status.execStart[0]?.path ?? '', port);
+  return { ...(await checkRestored(node, paths, status.execStart[0]?.path ?? '', port)), notes: disarmNotes(result.stdout) };
 }
 
 /** Whether a node still carries an earlier session's state; for the Nodes view and start-up check. */
