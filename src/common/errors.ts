@@ -39,6 +39,7 @@ export const enum ErrorCode {
   DelveDidNotStart = 'KRD1603',
   RestoreFailed = 'KRD1604',
   UnsupportedUnit = 'KRD1605',
+  DelveUnreachable = 'KRD1606',
 }
 
 export class UserError extends Error {
@@ -87,6 +88,8 @@ export const errors = {
   remoteCommandFailed: (host: string, what: string, code: number | null, stderr: string) =>
     new UserError(ErrorCode.RemoteCommandFailed, `${what} failed on ${host} (exit ${code ?? 'signal'})${stderr ? `: ${lastLine(stderr)}` : ''}.`, ['showLog'], stderr),
   cancelled: () => new UserError(ErrorCode.Cancelled, 'Cancelled.'),
+  delveRelayFailed: (host: string, port: number, cause: string, stderr: string) =>
+    new UserError(ErrorCode.DelveUnreachable, `Could not reach Delve on ${host} at 127.0.0.1:${port} through the root relay (sudo -n bash): ${cause}${stderr.trim() ? ` (${lastLine(stderr)})` : ''}. A login that is not root reaches Delve only through this relay, so that no other user on the node can; check that the login user may run bash with sudo -n, or log in as root.`, ['showLog'], stderr),
   unitNotFound: (host: string, unit: string) =>
     new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
   nodeFileNotFound: (host: string, path: string) =>

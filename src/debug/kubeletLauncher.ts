@@ -171,7 +171,6 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
     dlvPath: delve.path,
     port,
     remoteBinary: config.remoteBinary,
-    allowOtherUsers: node.user !== 'root',
     extraArgs: config.args,
     env: config.env,
     sessionId,

@@ -11,6 +11,7 @@ import { showError } from '../ui/showError';
 import { KubeletConfigurationProvider } from './configurationProvider';
 import { KubeletDapProxy } from './dapProxy';
 import { DelveRpc } from './delveRpc';
+import { openDelveStream } from './delveStream';
 import { DebugTarget, launchKubeletUnderDelve } from './kubeletLauncher';
 import type { KubeletLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
@@ -127,7 +128,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
   const disposables: vscode.Disposable[] = [];
   try {
     // Ask Delve (JSON-RPC, same port) where the binary thinks its sources are, and which stages it has.
-    const rpc = new DelveRpc(await target.node.forwardOut('127.0.0.1', target.port));
+    const rpc = new DelveRpc(await openDelveStream(target.node, target.port));
     const [sources, functions] = await Promise.all([
       rpc.listSources('pkg/kubelet/kubelet\\.go$'),
       rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.'),
@@ -140,7 +141,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
     const missing = config.breakAt.filter((s) => !functions.includes(functionForStage(s) ?? ''));
     await armStageBreakpoints(config.breakAt.filter((s) => !missing.includes(s)).map((s) => functionForStage(s)!));
 
-    const stream = await target.node.forwardOut('127.0.0.1', target.port);
+    const stream = await openDelveStream(target.node, target.port);
     const emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
     const halt = new HaltTimer(session, config.host, nodeLeaseGraceSeconds(target.kubeVersion?.minor));
     disposables.push(emitter, halt);
