@@ -90,6 +90,8 @@ describe('Two nodes at once (real VS Code, two real nodes)', function () {
       vscode.debug.onDidTerminateDebugSession((s) => ended.add(s.id)),
     ];
     try {
+      // Only this test's notifications, so the halt warnings are easy to find in the center.
+      await vscode.commands.executeCommand('notifications.clearAll');
       assert.ok(await vscode.debug.startDebugging(folder, COMPOUND), 'the compound started');
       const [sa, sb] = await until('both sessions', () => (sessions.has(a.alias) && sessions.has(b.alias) ? [sessions.get(a.alias)!, sessions.get(b.alias)!] : undefined), 180_000);
 
