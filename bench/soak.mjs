@@ -28,6 +28,7 @@ const { launchConfig, testHooks } = out('test/support/launchHooks');
 const { hostileWords } = out('test/support/hostileInput');
 const { DapTestClient } = out('test/support/dapClient');
 const { KubeletDapProxy } = out('src/debug/dapProxy');
+const { openDelveStream } = out('src/debug/delveStream');
 const { launchKubeletUnderDelve } = out('src/debug/kubeletLauncher');
 const { functionForStage } = out('src/debug/startupStages');
 const { parseHostSpec } = out('src/ssh/sshConfig');
@@ -82,7 +83,7 @@ async function startSession(node, conn, binary, workspace) {
     clearInterval(leaseTimer);
     leaseTimer = undefined;
   };
-  const stream = await conn.forwardOut('127.0.0.1', target.port);
+  const stream = await openDelveStream(conn, target.port);
   let client;
   let resolveFinished;
   const finished = new Promise((r) => (resolveFinished = r));
@@ -375,7 +376,7 @@ async function dropInLiterally(node, values) {
   const problems = [];
   await node.ssh(HOSTILE_SETUP);
   try {
-    const common = { execStart: '/bin/true', dlvPath: '/run/krd-hostile/argdump', port: 2345, allowOtherUsers: false, sessionId: 'hostile' };
+    const common = { execStart: '/bin/true', dlvPath: '/run/krd-hostile/argdump', port: 2345, sessionId: 'hostile' };
     const expectArgs = (rb, extra) => ['exec', '--headless', '--listen=127.0.0.1:2345', '--api-version=2', '--accept-multiclient', rb, '--', ...extra];
     const check = async (label, words, asEnv) => {
       let dropIn;

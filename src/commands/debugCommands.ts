@@ -67,7 +67,8 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
           : report.leftovers.length
             ? vscode.l10n.t('{0} on {1}: {2}; still there: {3}.', unit, host, report.activeState, report.leftovers.join(', '))
             : vscode.l10n.t('{0} on {1}: {2}.', unit, host, report.activeState);
-        void (ok ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message));
+        const notes = (report.notes ?? []).map((n) => ` ${n}`).join('');
+        void (ok ? vscode.window.showInformationMessage(message + notes) : vscode.window.showWarningMessage(message + notes));
         services.nodesTree.refresh(host);
         return report;
       } catch (err) {

@@ -42,6 +42,7 @@ export const enum ErrorCode {
   UnsupportedUnit = 'KRD1605',
   NotDebuggable = 'KRD1506',
   WorkspaceNotTrusted = 'KRD1701',
+  DelveUnreachable = 'KRD1606',
 }
 
 export class UserError extends Error {
@@ -94,6 +95,8 @@ export const errors = {
     new UserError(ErrorCode.RemoteCommandTimedOut, `A command on the node did not finish within ${seconds} s and was stopped: ${command.length > 120 ? `${command.slice(0, 117)}…` : command}. Check that the node is not overloaded, then try again.`, ['retry', 'showLog']),
   delveTooOld: (host: string, reason: string, install: string, installCommand: string | undefined) =>
     new UserError(ErrorCode.DelveTooOld, `${reason}. Install ${install} on ${host}${installCommand ? ` (${installCommand}, then set dlvPath)` : ''}, or set kubelet.debug.localDlvPath to upload one from here, and try again; the node was not touched. To let Delve try anyway, add "--check-go-version=false" to dlvFlags in the launch configuration.`, ['openSettings']),
+  delveRelayFailed: (host: string, port: number, cause: string, stderr: string) =>
+    new UserError(ErrorCode.DelveUnreachable, `Could not reach Delve on ${host} at 127.0.0.1:${port} through the root relay (sudo -n bash): ${cause}${stderr.trim() ? ` (${lastLine(stderr)})` : ''}. A login that is not root reaches Delve only through this relay, so that no other user on the node can; check that the login user may run bash with sudo -n, or log in as root.`, ['showLog'], stderr),
   unitNotFound: (host: string, unit: string) =>
     new UserError(ErrorCode.UnitNotFound, `${host} has no unit ${unit}. Set kubelet.unit to the unit that runs the kubelet.`, ['openSettings']),
   nodeFileNotFound: (host: string, path: string) =>

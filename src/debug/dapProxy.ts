@@ -1,7 +1,7 @@
 // Sits between VS Code and Delve's DAP server on the node. It turns our "launch" into Delve's
 // remote "attach", and owns the end of the session: clear breakpoints, continue, disconnect without
 // killing, then restore the node, whatever way the session ends.
-import { OutputEvent, Response, TerminatedEvent } from '@vscode/debugadapter';
+import { ContinuedEvent, OutputEvent, Response, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Duplex } from 'stream';
 import type { Logger } from '../common/logger';
@@ -11,7 +11,7 @@ import type { PathMapping } from './pathMapping';
 export interface ProxyTarget {
   /** The systemd unit being debugged, for what the user reads ("Restoring demo.service…"). */
   unit: string;
-  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[] }>;
+  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[]; notes?: string[] }>;
 }
 
 export interface DapProxyOptions {
@@ -43,6 +43,8 @@ export class KubeletDapProxy {
   private threadId = 1;
   private configurationDoneAt?: number;
   private stoppedOnce = false;
+  /** Client `continue` requests awaiting Delve's answer. */
+  private readonly clientContinues = new Set<number>();
 
   constructor(private readonly o: DapProxyOptions) {
     this.bridge = new DapBridge(o.stream, {
@@ -87,6 +89,9 @@ export class KubeletDapProxy {
         this.configurationDoneAt ??= Date.now();
         break;
       case 'continue':
+        this.clientContinues.add(request.seq);
+        this.o.onHaltChange?.(false);
+        break;
       case 'next':
       case 'stepIn':
       case 'stepOut':
@@ -126,6 +131,14 @@ export class KubeletDapProxy {
       if (response.command === 'initialize' && response.body) {
         // VS Code then restarts by ending the session and launching again, through us (see above).
         (response.body as DebugProtocol.Capabilities).supportsRestartRequest = false;
+      }
+      if (this.clientContinues.delete(response.request_seq) && response.success) {
+        // VS Code marks threads running only after a continue it sent itself; one sent with
+        // customRequest (the halt warning's Continue) would leave the UI showing a halted session.
+        const all = (response.body as DebugProtocol.ContinueResponse['body'] | undefined)?.allThreadsContinued ?? true;
+        this.o.toClient(message);
+        this.o.toClient(new ContinuedEvent(this.threadId, all));
+        return;
       }
     } else if (message.type === 'event') {
       const event = message as DebugProtocol.Event;
@@ -199,6 +212,9 @@ export class KubeletDapProxy {
             message: ok ? `Restored: the unit is active again, PID ${report.mainPid}, running ${report.executable}.`
               : `The node was restored, but check it: state ${report.activeState}${report.leftovers.length ? `; left behind: ${report.leftovers.join(', ')}` : ''}.`,
           };
+          for (const note of report.notes ?? []) {
+            outcome.message += ` ${note}`;
+          }
         } catch (err) {
           outcome = { restored: false, message: `${(err as Error).message} The node-side safeguard will restore the unit once its lease runs out.` };
         }

@@ -9,8 +9,6 @@ export interface DebugDropInOptions {
   dlvPath: string;
   port: number;
   remoteBinary: string;
-  /** Delve refuses loopback clients of another UID unless told otherwise. */
-  allowOtherUsers: boolean;
   extraArgs: readonly string[];
   env: Readonly<Record<string, string | null>>;
   /** Marks the file so restore can tell it is ours. */
@@ -36,7 +34,7 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     `--listen=127.0.0.1:${options.port}`,
     '--api-version=2',
     '--accept-multiclient',
-    ...(options.allowOtherUsers ? ['--only-same-user=false'] : []),
+    // Delve's default --only-same-user stays on: only root reaches it (see delveStream.ts).
     quoteUnitWord(options.remoteBinary),
     '--',
   ].join(' ');

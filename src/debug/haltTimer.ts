@@ -1,5 +1,6 @@
 // Node health while the kubelet is halted: the status bar counts the seconds, and before the node's
-// lease grace period runs out (the node turns NotReady) a warning offers Continue.
+// lease grace period runs out (the node turns NotReady) a warning offers Continue. Each session has
+// its own item and its own Continue, so sessions on several nodes never act on each other.
 import * as vscode from 'vscode';
 
 /** The node lease's grace period: 40 s, 50 s from Kubernetes 1.32. */
@@ -10,13 +11,17 @@ export function nodeLeaseGraceSeconds(kubeMinor: number | undefined): number {
 const WARN_BEFORE_SECONDS = 10;
 
 export class HaltTimer implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('kubelet.halted', vscode.StatusBarAlignment.Left, 100);
+  private readonly item: vscode.StatusBarItem;
   private timer?: NodeJS.Timeout;
   private haltedAt = 0;
   private warned = false;
+  private disposed = false;
 
-  constructor(private readonly host: string, private readonly graceSeconds: number) {
-    this.item.name = 'Kubelet halted';
+  constructor(private readonly session: vscode.DebugSession, private readonly host: string, private readonly graceSeconds: number) {
+    // The id makes the item this session's own: with one shared id, two sessions overwrote each
+    // other's count and the entry vanished when either ended.
+    this.item = vscode.window.createStatusBarItem(`kubelet.halted.${session.id}`, vscode.StatusBarAlignment.Left, 100);
+    this.item.name = `Kubelet halted on ${host}`;
   }
 
   set(halted: boolean): void {
@@ -24,7 +29,7 @@ export class HaltTimer implements vscode.Disposable {
       this.stop();
       return;
     }
-    if (this.timer) {
+    if (this.timer || this.disposed) {
       return;
     }
     this.haltedAt = Date.now();
@@ -47,9 +52,25 @@ export class HaltTimer implements vscode.Disposable {
         'Continue',
       ).then((choice) => {
         if (choice === 'Continue') {
-          void vscode.commands.executeCommand('workbench.action.debug.continue');
+          void this.continueThisSession();
         }
       });
+    }
+  }
+
+  /**
+   * Sends `continue` to this session. workbench.action.debug.continue would continue the session
+   * that has focus, which can be another node's.
+   */
+  private async continueThisSession(): Promise<void> {
+    if (this.disposed || !this.timer) {
+      return; // Already running again, or the session is over.
+    }
+    try {
+      const threads = (await this.session.customRequest('threads')) as { threads?: { id: number }[] } | undefined;
+      await this.session.customRequest('continue', { threadId: threads?.threads?.[0]?.id ?? 1 });
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Could not continue the kubelet on ${this.host}: ${(err as Error).message}`);
     }
   }
 
@@ -62,6 +83,7 @@ export class HaltTimer implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stop();
     this.item.dispose();
   }

@@ -24,7 +24,8 @@ import { buildDebugDropIn, DROP_IN_NAME } from './debugDropIn';
 import { waitForDelveReady } from './delveReadiness';
 import type { BuildSettings, KubeletLaunchConfig } from './launchConfig';
 import { LaunchSteps, StepTimings } from './launchSteps';
-import { armScript, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
+import { armScript, disarmNotes, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
+import { openDelveStream } from './delveStream';
 
 export type { StepTimings };
 
@@ -46,7 +47,7 @@ export interface LaunchHooks {
   delveStartTimeoutSeconds?: number;
   /** A Delve binary on this machine to upload and use instead of the node's own. */
   localDlvPath?: string;
-  /** How to reach Delve's port; defaults to an SSH direct-tcpip channel to the node's loopback. */
+  /** How to reach Delve's port; defaults to openDelveStream (a channel to the node's loopback, through a root relay for non-root logins). */
   openDelveStream?(node: NodeConnection, port: number, signal?: AbortSignal): Promise<Duplex>;
 }
 
@@ -76,6 +77,8 @@ export interface RestoreReport {
   mainPid: number;
   executable: string;
   leftovers: string[];
+  /** What the restore had to do beyond the usual (a safeguard that would not stop was killed). */
+  notes?: string[];
 }
 
 /** Measured: Delve loads the 153 MB v1.20 debug kubelet in 3.5–4.7 s on 2 idle cores; leave room for a loaded node. */
@@ -95,7 +98,7 @@ type BuiltBinary = { local: string } | { onNode: string };
 export async function launchKubeletUnderDelve(node: NodeConnection, config: KubeletLaunchConfig, workspaceRoot: string | undefined, hooks: LaunchHooks): Promise<DebugTarget> {
   const steps = new LaunchSteps(hooks.signal, hooks.progress);
   const paths = safeguardPaths(config.unit);
-  const open = (port: number) => (hooks.openDelveStream ?? defaultDelveStream)(node, port, hooks.signal);
+  const open = (port: number) => (hooks.openDelveStream ?? openDelveStream)(node, port, hooks.signal);
 
   const nodeFacts = await steps.run('checks', `Connecting to ${node.spec}`, () => checkNode(node, config, paths, hooks));
   const build = await steps.run('checks', 'Choosing the debug build', () => resolveBuild(node, config.build, workspaceRoot, nodeFacts.arch));
@@ -300,7 +303,6 @@ async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: Saf
     dlvPath: facts.delve.path,
     port,
     remoteBinary: config.remoteBinary,
-    allowOtherUsers: node.user !== 'root',
     extraArgs: config.args,
     env: config.env,
     sessionId,
@@ -314,10 +316,6 @@ async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: Saf
     throw errors.remoteCommandFailed(node.spec, `starting ${config.unit} under Delve`, armed.code, armed.stderr);
   }
   return { port, sessionId };
-}
-
-async function defaultDelveStream(node: NodeConnection, port: number): Promise<Duplex> {
-  return node.forwardOut('127.0.0.1', port);
 }
 
 async function readNodeFile(node: NodeConnection, file: string): Promise<string | undefined> {
@@ -412,7 +410,7 @@ async function restoreNode(node: NodeConnection, paths: SafeguardPaths, original
   if (result.code !== 0) {
     throw new UserError(ErrorCode.RestoreFailed, `Restoring ${paths.unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}. Run "Kubelet: Restore kubelet on node", or on the node: rm -f ${paths.dropIn}; systemctl daemon-reload; systemctl restart ${paths.unit}.`, ['retry', 'showLog']);
   }
-  return checkRestored(node, paths, originalBinary, port);
+  return { ...(await checkRestored(node, paths, originalBinary, port)), notes: disarmNotes(result.stdout) };
 }
 
 /** Confirms the node is as before: the real binary running, none of our files, units or ports left. */
@@ -458,7 +456,7 @@ export async function restoreUnitOnNode(node: NodeConnection, unit: string, port
     throw new UserError(ErrorCode.RestoreFailed, `Restoring ${unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}.`, ['retry', 'showLog']);
   }
   const status = await readUnitStatus(node, unit);
-  return checkRestored(node, paths, status.execStart[0]?.path ?? '', port);
+  return { ...(await checkRestored(node, paths, status.execStart[0]?.path ?? '', port)), notes: disarmNotes(result.stdout) };
 }
 
 /** Whether a node still carries an earlier session's state; for the Nodes view and start-up check. */

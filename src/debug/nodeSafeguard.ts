@@ -108,13 +108,14 @@ export function armScript(o: ArmOptions): string {
     'set -u',
     `mkdir -p ${q(STATE_ROOT)}`,
     `if ! mkdir ${q(p.stateDir)} 2>/dev/null; then cat ${q(p.sessionFile)} 2>/dev/null; exit 75; fi`,
-    `fail() { echo "$1" >&2; systemctl stop -- ${q(p.guardUnit)} 2>/dev/null; /bin/sh ${q(p.restoreScript)} >/dev/null 2>&1 || rm -rf -- ${q(p.stateDir)}; exit 1; }`,
+    ...stopGuardFunction(p),
+    `fail() { echo "$1" >&2; stop_guard >&2; /bin/sh ${q(p.restoreScript)} >/dev/null 2>&1 || rm -rf -- ${q(p.stateDir)}; exit 1; }`,
     write(p.sessionFile, JSON.stringify(o.holder), '0644') + ' || fail "cannot write the session state"',
     write(p.restoreScript, restoreScript(p, o.wasActive), '0700') + ' || fail "cannot write the restore script"',
     write(p.guardScript, guardScript(p, o.graceSeconds), '0700') + ' || fail "cannot write the guard script"',
     `touch ${q(p.lease)} && chown ${q(o.loginUser)} ${q(p.lease)} || fail "cannot create the lease"`,
     // A guard unit of an earlier session may still be loaded (failed or dead); systemd-run refuses its name.
-    `systemctl stop -- ${q(p.guardUnit)} 2>/dev/null; systemctl reset-failed -- ${q(p.guardUnit)} 2>/dev/null`,
+    `stop_guard >&2; systemctl reset-failed -- ${q(p.guardUnit)} 2>/dev/null`,
     `systemd-run --quiet --collect --unit=${q(p.guardUnit)} --description=${q(`Kubelet Remote Debug safeguard for ${p.unit}`)} /bin/sh ${q(p.guardScript)} || fail "cannot start the safeguard unit"`,
     `mkdir -p ${q(dropInDir)} || fail "cannot create ${dropInDir}"`,
     `printf '%s' ${q(o.dropInText)} > ${q(p.dropIn + '.tmp')} && mv -f ${q(p.dropIn + '.tmp')} ${q(p.dropIn)} || fail "cannot write the debug drop-in"`,
@@ -127,18 +128,52 @@ export function armScript(o: ArmOptions): string {
 
 /**
  * Orderly end: stop the guard first so it cannot race us, then restore. With a session id, a session
- * that is not that one (a newer one, after ours was already restored) is left alone.
+ * that is not that one (a newer one, after ours was already restored) is left alone. Prints
+ * `guard-note=…` lines (see disarmNotes) when the guard had to be killed.
  */
 export function disarmScript(p: SafeguardPaths, sessionId?: string): string {
   const q = shellQuote;
   return [
     ...(sessionId ? [`if [ -e ${q(p.sessionFile)} ] && ! grep -qF ${q(`"sessionId":"${sessionId}"`)} ${q(p.sessionFile)}; then echo other-session; exit 0; fi`] : []),
-    `systemctl stop -- ${q(p.guardUnit)} 2>/dev/null`,
+    ...stopGuardFunction(p),
+    'stop_guard',
     `if [ -e ${q(p.restoreScript)} ]; then exec /bin/sh ${q(p.restoreScript)}; fi`,
     // No state (lost, or a half-finished arm): still make sure our drop-in is gone.
     `if [ -e ${q(p.dropIn)} ]; then rm -f -- ${q(p.dropIn)}; systemctl daemon-reload; systemctl restart -- ${q(p.unit)}; fi`,
     '',
   ].join('\n');
+}
+
+const GUARD_NOTE = 'guard-note=';
+
+/**
+ * Shell lines defining `stop_guard`. The guard must be gone before a restore (it would race it), but
+ * waiting for systemd to stop it can take the unit's whole stop timeout (90 s by default: a slow
+ * ExecStop, a process that ignores SIGTERM, a cgroup whose end systemd does not notice). So systemd
+ * stops it in the background, and after a second SIGKILL ends whatever of it still runs. Once its
+ * processes are gone nothing can race the restore, whatever state systemd still shows for the unit.
+ */
+function stopGuardFunction(p: SafeguardPaths): string[] {
+  const q = shellQuote;
+  const g = q(p.guardUnit);
+  return [
+    // No main or control process left (a unit that does not exist shows 0 for both).
+    `guard_gone() { case "$(systemctl show -p MainPID -p ControlPID --value -- ${g} 2>/dev/null | tr -d '\n')" in 00|'') return 0;; *) return 1;; esac; }`,
+    'stop_guard() {',
+    `  systemctl stop --no-block -- ${g} 2>/dev/null`,
+    '  i=0; while ! guard_gone && [ $i -lt 10 ]; do sleep 0.1; i=$((i+1)); done',
+    '  guard_gone && return 0',
+    `  systemctl kill --signal=SIGKILL -- ${g} 2>/dev/null`,
+    '  i=0; while ! guard_gone && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done',
+    `  if guard_gone; then echo ${q(`${GUARD_NOTE}The safeguard unit ${p.guardUnit} did not stop within 1 s, so it was killed (SIGKILL).`)};`,
+    `  else echo ${q(`${GUARD_NOTE}The safeguard unit ${p.guardUnit} still runs after SIGKILL; the restore went ahead without waiting for it.`)}; fi`,
+    '}',
+  ];
+}
+
+/** The notes the disarm script printed: what the restore had to do about the guard. */
+export function disarmNotes(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.startsWith(GUARD_NOTE)).map((l) => l.slice(GUARD_NOTE.length));
 }
 
 /** Prints "held" + session.json when a live session holds the unit, "stale" when one was left behind. */

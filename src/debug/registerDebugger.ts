@@ -168,7 +168,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
 
     const stream = await target.openStream();
     const emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
-    const halt = new HaltTimer(config.host, nodeLeaseGraceSeconds(target.kubeVersion?.minor));
+    const halt = new HaltTimer(session, config.host, nodeLeaseGraceSeconds(target.kubeVersion?.minor));
     disposables.push(emitter, halt);
     const proxy = new KubeletDapProxy({
       stream,

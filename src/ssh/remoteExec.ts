@@ -1,6 +1,6 @@
 // Runs one command on an open connection: streamed output, exit code, optional stdin, a time limit,
 // and cancellation that closes the channel (the remote side gets SIGHUP from sshd).
-import type { Client } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { errors } from '../common/errors';
 
 export interface ExecOptions {
@@ -96,5 +96,16 @@ export function execOn(client: Client, command: string, options: ExecOptions = {
         channel.end();
       }
     });
+  });
+}
+
+/** Opens an exec channel for a command whose streams the caller carries itself (a relay, say). */
+export function openExecChannel(client: Client, command: string, signal?: AbortSignal): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(errors.cancelled());
+      return;
+    }
+    client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
   });
 }

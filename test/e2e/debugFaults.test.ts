@@ -7,6 +7,7 @@ import * as path from 'path';
 import { debugStateOf, launchKubeletUnderDelve, restoreUnitOnNode } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
 import { DapBridge } from '../../src/debug/dapBridge';
+import { openDelveStream } from '../../src/debug/delveStream';
 import { attachTestClient } from '../support/dapAttach';
 import { DapTestClient } from '../support/dapClient';
 import { expectUserError } from '../support/expectUserError';
@@ -111,7 +112,7 @@ describe('Debug kubelet on node: faults', function () {
     assert.strictEqual((await kubeletState(node)).exe.endsWith('/dlv'), true, 'the unit runs Delve now');
     // A bare DAP client, no proxy: when VS Code dies, nothing of ours is left to restore anything.
     const client = new DapTestClient((m) => bridge.send(m));
-    const bridge = new DapBridge(await own.forwardOut('127.0.0.1', target.port), { message: client.receive, closed: () => undefined });
+    const bridge = new DapBridge(await openDelveStream(own, target.port), { message: client.receive, closed: () => undefined });
     await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
     await client.request('attach', { mode: 'remote' });
     await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoop') }] });

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Boots a real test node, gives VS Code a HOME whose ~/.ssh/config and known_hosts reach it (host-key
-// checking stays on), runs the integration suite in real VS Code, then the Restricted Mode suite
-// (test/integration/restricted/) in a window with workspace trust on, and stops the node again.
-// Arguments go to the main run (runIntegration.mjs); the last line totals both runs.
+// Boots real test nodes (a second one when the two-node suite runs), gives VS Code a HOME whose
+// ~/.ssh/config and known_hosts reach them (host-key checking stays on), runs the integration suite
+// in real VS Code, then the Restricted Mode suite (test/integration/restricted/) in a window with
+// workspace trust on, and stops the nodes again. Arguments go to the main run (runIntegration.mjs);
+// the last line totals both runs.
 // With --real: the real Kubernetes v1.20.2 node, VS Code opened on the real tree, and only the tests
-// under test/integration/real/ (no Restricted Mode run).
+// under test/integration/real/ (no second node, no Restricted Mode run).
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +18,9 @@ const require = createRequire(import.meta.url);
 const { bootTestNode } = require(path.join(root, 'out', 'test', 'node', 'testNode.js'));
 
 export const TEST_NODE_ALIAS = 'test-node';
+export const SECOND_NODE_ALIAS = 'test-node-b';
+/** The suite that needs the second node (test/integration/twoNodes.test.ts). */
+const TWO_NODE_SUITE = 'Two nodes at once';
 
 /**
  * One run of runIntegration.mjs with its output passed through; resolves with its exit code and the
@@ -76,23 +80,41 @@ if (real) {
     GOCACHE: path.join(process.env.KRD_CACHE_DIR ?? '/var/cache/kubelet-remote-debug', 'go-build'),
   });
 }
-const node = await bootTestNode({ kind: real ? 'real' : 'sample', log: (line) => console.log(`[node] ${line}`) });
+
+// The second node costs a few seconds of boot beside the first (in parallel) and a little memory, so it
+// is booted only when the run can include the two-node suite. KRD_SECOND_NODE=1/0 decides explicitly.
+const grep = process.env.KRD_TEST_GREP;
+const wantSecond = !real && (process.env.KRD_SECOND_NODE ? process.env.KRD_SECOND_NODE === '1' : !grep || new RegExp(grep).test(TWO_NODE_SUITE));
+
+const booted = await Promise.allSettled([
+  bootTestNode({ kind: real ? 'real' : 'sample', log: (line) => console.log(`[node] ${line}`) }),
+  ...(wantSecond ? [bootTestNode({ log: (line) => console.log(`[node-b] ${line}`) })] : []),
+]);
+const bootFailed = booted.find((b) => b.status === 'rejected');
+if (bootFailed) {
+  await Promise.all(booted.filter((b) => b.status === 'fulfilled').map((b) => b.value.stop()));
+  throw bootFailed.reason;
+}
+const [node, second] = booted.map((b) => b.value);
 const home = mkdtempSync(path.join(tmpdir(), 'krd-home-'));
 let code;
 try {
   const ssh = path.join(home, '.ssh');
   mkdirSync(ssh, { mode: 0o700 });
-  copyFileSync(node.knownHostsPath, path.join(ssh, 'known_hosts'));
-  writeFileSync(path.join(ssh, 'config'), [
-    `Host ${TEST_NODE_ALIAS}`,
-    `  HostName ${node.address}`,
-    `  Port ${node.port}`,
+  writeFileSync(path.join(ssh, 'known_hosts'), [node, second].filter(Boolean).map((n) => readFileSync(n.knownHostsPath, 'utf8')).join(''));
+  const hostEntry = (alias, n) => [
+    `Host ${alias}`,
+    `  HostName ${n.address}`,
+    `  Port ${n.port}`,
     '  User root',
-    `  IdentityFile ${node.keyPath}`,
+    `  IdentityFile ${n.keyPath}`,
     '  IdentitiesOnly yes',
     '',
-  ].join('\n'), { mode: 0o600 });
-  writeFileSync(path.join(home, 'node.json'), JSON.stringify({ ...node, alias: TEST_NODE_ALIAS, sshConfigForTests: node.sshConfigPath, knownHosts: readFileSync(node.knownHostsPath, 'utf8') }));
+  ];
+  writeFileSync(path.join(ssh, 'config'), [...hostEntry(TEST_NODE_ALIAS, node), ...(second ? hostEntry(SECOND_NODE_ALIAS, second) : [])].join('\n'), { mode: 0o600 });
+  const describe = (alias, n) => ({ ...n, alias, sshConfigForTests: n.sshConfigPath, knownHosts: readFileSync(n.knownHostsPath, 'utf8') });
+  writeFileSync(path.join(home, 'node.json'), JSON.stringify({ ...describe(TEST_NODE_ALIAS, node), ...(second ? { second: describe(SECOND_NODE_ALIAS, second) } : {}) }));
+  // GOCACHE stays where it was (unless the real tree's), so the local kubelet build is as warm as the developer's own.
   const env = { ...process.env, HOME: home, GOCACHE: process.env.GOCACHE ?? path.join(homedir(), '.cache', 'go-build'), KRD_TEST_NODE_JSON: path.join(home, 'node.json'), ...suiteEnv };
   const main = await runSuite(passOn, env);
   if (real) {
@@ -111,7 +133,7 @@ try {
     code = main.code === 0 && restricted.code === 0 && failed === 0 ? 0 : 1;
   }
 } finally {
-  await node.stop();
+  await Promise.all([node.stop(), second?.stop()]);
   rmSync(home, { recursive: true, force: true });
 }
 process.exit(code);

@@ -9,6 +9,8 @@ export interface IntegrationNode {
   address: string;
   sshConfigPath: string;
   sshHosts: { root: string };
+  /** The second node, booted by runWithNode.mjs for the two-node suite. */
+  second?: IntegrationNode;
 }
 
 export function testNode(): IntegrationNode {
@@ -19,8 +21,7 @@ export function testNode(): IntegrationNode {
   return JSON.parse(readFileSync(file, 'utf8')) as IntegrationNode;
 }
 
-export function nodeSsh(command: string): Promise<string> {
-  const node = testNode();
+export function nodeSsh(command: string, node: IntegrationNode = testNode()): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('ssh', ['-F', node.sshConfigPath, node.sshHosts.root, command], { timeout: 30_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${command}: ${stderr || err.message}`)) : resolve(stdout));

@@ -42,7 +42,7 @@ describe('unit files', () => {
 
   it('escapes control characters, so no value can start a line of its own', () => {
     const text = buildDebugDropIn({
-      execStart: '/usr/bin/kubelet', dlvPath: 'dlv', port: 2345, remoteBinary: '/var/lib/kubelet-debug/kubelet', allowOtherUsers: false,
+      execStart: '/usr/bin/kubelet', dlvPath: 'dlv', port: 2345, remoteBinary: '/var/lib/kubelet-debug/kubelet',
       extraArgs: ['a\rExecStartPre=/bin/touch /tmp/pwned', 'b\u000bc'], env: { X: 'x\rExecStartPre=/bin/touch /tmp/pwned\r' }, sessionId: 's',
     });
     assert.ok(!/[\r\x0b]/.test(text), 'no raw control character reaches the file');
@@ -57,7 +57,7 @@ describe('unit files', () => {
       dlvPath: '/usr/bin/dlv',
       port: 2345,
       remoteBinary: '/var/lib/kubelet-debug/kubelet',
-      allowOtherUsers: false,
+     
       extraArgs: ['--v=4', 'odd $arg'],
       env: { GODEBUG: 'x=1', DROP_ME: null },
       sessionId: 'abc',
@@ -69,6 +69,6 @@ describe('unit files', () => {
     assert.strictEqual(effectiveValue(merged, 'Service', 'Restart'), 'no');
     assert.strictEqual(effectiveValue(merged, 'Service', 'Environment'), '"GODEBUG=x=1"');
     assert.strictEqual(effectiveValue(merged, 'Service', 'UnsetEnvironment'), 'DROP_ME');
-    assert.throws(() => buildDebugDropIn({ execStart: '/x', dlvPath: 'dlv', port: 1, remoteBinary: '/y', allowOtherUsers: true, extraArgs: [], env: { 'BAD NAME': 'v' }, sessionId: 's' }), /not a valid environment variable name/);
+    assert.throws(() => buildDebugDropIn({ execStart: '/x', dlvPath: 'dlv', port: 1, remoteBinary: '/y', extraArgs: [], env: { 'BAD NAME': 'v' }, sessionId: 's' }), /not a valid environment variable name/);
   });
 });

@@ -9,6 +9,7 @@ import { ensureVSCode } from './lib/vscodeInstall.mjs';
 import { startVSCodeServer } from './lib/vscodeServer.mjs';
 import { launchChromium } from './lib/chromium.mjs';
 import { shimExit } from './lib/exitCode.mjs';
+import { startUiProbe } from './lib/uiProbe.mjs';
 
 const verbose = process.env.KRD_VSCODE_VERBOSE === '1';
 const say = (msg) => process.stderr.write(`code-shim: ${msg}\n`);
@@ -77,13 +78,14 @@ function tail(file, lines = 30) {
 }
 
 // Everything the run started, so that one teardown path covers success, failure, timeout and signals.
-const run = { runDir: undefined, server: undefined, browser: undefined, timer: undefined, finishing: undefined, lastTestLine: undefined };
+const run = { runDir: undefined, server: undefined, browser: undefined, probe: undefined, timer: undefined, finishing: undefined, lastTestLine: undefined };
 const keepRun = process.env.KRD_KEEP_RUN === '1';
 
 function finish(code, message) {
   return (run.finishing ??= (async () => {
     clearTimeout(run.timer);
     if (message) say(message);
+    await run.probe?.close().catch(() => {});
     await run.browser?.close().catch(() => {});
     await run.server?.stop().catch(() => {});
     if (run.runDir) {
@@ -137,6 +139,10 @@ async function main() {
       (run.lastTestLine ? `\ncode-shim: the tests' last output: ${run.lastTestLine.trim()}` : '\ncode-shim: the tests printed nothing') +
       `\ncode-shim: last lines of the server log:\n${tail(join(runDir, 'server.log'), 15)}`);
   }, timeoutS * 1000);
+
+  // Tests read and click the workbench through it; the server passes the variable to the extension host.
+  run.probe = await startUiProbe(() => run.browser?.page);
+  process.env.KRD_UI_PROBE = run.probe.url;
 
   const started = Date.now();
   const server = (run.server = await startVSCodeServer({
