@@ -39,7 +39,7 @@ export function ensureBuilt(log = console.error) {
   }
 }
 
-/** A module of the compiled tree, e.g. out('src/build/upload'). */
+/** A module of the compiled tree, e.g. out('src/node/upload'). */
 export const out = (rel) => require(path.join(ROOT, 'out', rel));
 
 export function median(xs) {

@@ -24,7 +24,7 @@ ensureBuilt(log);
 const { bootTestNode } = out('test/node/testNode');
 const { connect } = out('test/support/nodeClient');
 const { launchConfig, testHooks } = out('test/support/launchHooks');
-const { remoteSha256, sha256File, uploadBinary } = out('src/build/upload');
+const { remoteSha256, sha256File, uploadBinary } = out('src/node/upload');
 const { DapBridge } = out('src/debug/dapBridge');
 const { DapMessageReader, encodeDapMessage } = out('src/debug/dapFraming');
 const { KubeletDapProxy } = out('src/debug/dapProxy');

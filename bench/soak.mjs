@@ -34,7 +34,7 @@ const { functionForStage } = out('src/debug/startupStages');
 const { parseHostSpec } = out('src/ssh/sshConfig');
 const { checkUnitName } = out('src/systemd/unitStatus');
 const { buildDebugDropIn } = out('src/debug/debugDropIn');
-const { remoteSha256 } = out('src/build/upload');
+const { remoteSha256 } = out('src/node/upload');
 const { UserError } = out('src/common/errors');
 
 let passed = 0;
@@ -425,7 +425,7 @@ async function dropInLiterally(node, values) {
  * temporary file may be left.
  */
 async function dropInSaves(node) {
-  const { writeNodeFile, sha256 } = out('src/systemd/nodeFileWrite');
+  const { writeNodeFile, sha256 } = out('src/node/nodeFileWrite');
   const dir = '/etc/systemd/system/kubelet.service.d';
   const file = `${dir}/90-krd-soak.conf`;
   const killOwnSshd = 'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p';

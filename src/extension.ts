@@ -6,7 +6,7 @@ import { registerUnitCommands } from './commands/unitCommands';
 import { registerKubeletDebugger } from './debug/registerDebugger';
 import { registerUnitLanguageFeatures } from './language/unitLanguageFeatures';
 import { createServices } from './services';
-import { registerNodeFileSystem } from './views/nodeFileSystem';
+import { registerNodeFileSystem } from './files/nodeFileSystem';
 
 /** What activate() returns: the Nodes tree's data, for tests and for other extensions. */
 export interface KubeletExtensionApi {

@@ -1,10 +1,11 @@
 // The services every feature shares, created once at activation.
 import * as vscode from 'vscode';
+import { DebugSessions } from './debug/debugSessions';
 import { ConnectionManager } from './ssh/nodeConnection';
 import { SshConfigResolver } from './ssh/sshConfig';
 import { connectPrompts } from './ui/connectPrompts';
 import { asLogger, createLogChannels, LogChannels } from './ui/logChannels';
-import { KnownNodes } from './views/knownNodes';
+import { KnownNodes } from './ui/knownNodes';
 import { NodesTreeProvider, registerNodesView } from './views/nodesTree';
 
 export interface Services {
@@ -13,6 +14,8 @@ export interface Services {
   connections: ConnectionManager;
   knownNodes: KnownNodes;
   nodesTree: NodesTreeProvider;
+  /** This window's kubelet debug sessions, prepared and live. */
+  debugSessions: DebugSessions;
 }
 
 export function createServices(context: vscode.ExtensionContext): Services {
@@ -33,5 +36,6 @@ export function createServices(context: vscode.ExtensionContext): Services {
   const knownNodes = new KnownNodes(resolver);
   context.subscriptions.push(connections, knownNodes);
   const nodesTree = registerNodesView(context, knownNodes, connections);
-  return { logs, resolver, connections, knownNodes, nodesTree };
+  const debugSessions = new DebugSessions(asLogger(logs.debug));
+  return { logs, resolver, connections, knownNodes, nodesTree, debugSessions };
 }

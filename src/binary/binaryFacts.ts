@@ -1,7 +1,7 @@
 // Everything the launcher needs to know about a Go binary before it touches the node, read from the
 // file itself (locally, or over SFTP on the node): its Go version, its build settings, whether Delve
 // can debug it, and the Kubernetes version it was stamped with. Nothing here runs the binary.
-import { GoBuildInfo, readGoBuildInfo } from '../build/goBuildInfo';
+import { GoBuildInfo, readGoBuildInfo } from './goBuildInfo';
 import { versionFromLdflags } from './binaryVersion';
 import { DebugBinaryVerdict, judgeDebugBinary } from './debugBinaryCheck';
 import { ReadAt, readElfSections } from './elfSections';

@@ -1,7 +1,6 @@
 // "Debug kubelet on node…", "Break at startup stage…" and "Restore kubelet on node".
 import * as vscode from 'vscode';
 import { restoreUnitOnNode } from '../debug/kubeletLauncher';
-import { functionsOfSession } from '../debug/registerDebugger';
 import { availableStages, STAGE_NAMES, STARTUP_STAGES } from '../debug/startupStages';
 import type { Services } from '../services';
 import { showError } from '../ui/showError';
@@ -38,7 +37,7 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
 
     vscode.commands.registerCommand('kubelet.breakAtStage', async () => {
       // In a live session, offer only the stages this binary has: names move between versions.
-      const have = functionsOfSession(vscode.debug.activeDebugSession);
+      const have = services.debugSessions.functionsOf(vscode.debug.activeDebugSession?.id);
       const stages = have ? availableStages(have) : STARTUP_STAGES.map((s) => ({ stage: s.stage, func: s.funcs[0] }));
       const picks = stages.map((s) => ({ label: `${STAGE_NAMES.indexOf(s.stage) + 1}. ${s.stage}`, description: s.func, func: s.func }));
       const chosen = await vscode.window.showQuickPick(picks, {

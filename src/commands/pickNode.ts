@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { parseHostSpec } from '../ssh/sshConfig';
 import { validateWith } from '../ui/inputValidation';
-import type { KnownNodes } from '../views/knownNodes';
+import type { KnownNodes } from '../ui/knownNodes';
 
 export async function pickNode(nodes: KnownNodes, title: string): Promise<string | undefined> {
   const known = await nodes.list();

@@ -7,7 +7,7 @@ import type { Services } from '../services';
 import { createDropIn, daemonReload, deleteDropIn, runUnitAction, UnitAction, validateDropInName } from '../systemd/unitActions';
 import { showError } from '../ui/showError';
 import { openJournalTerminal } from '../views/journalTerminal';
-import { nodeFileUri } from '../views/nodeUri';
+import { nodeFileUri } from '../files/nodeUri';
 import { pickNode } from './pickNode';
 import { validateWith } from '../ui/inputValidation';
 import { assertTrusted } from '../ui/workspaceTrust';

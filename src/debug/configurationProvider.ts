@@ -2,7 +2,7 @@
 // ask for a node when none is set), then validate once variables are substituted.
 import * as vscode from 'vscode';
 import { pickNode } from '../commands/pickNode';
-import type { KnownNodes } from '../views/knownNodes';
+import type { KnownNodes } from '../ui/knownNodes';
 import { KubeletLaunchConfig, validateLaunchConfig, withDefaults } from './launchConfig';
 
 /** Does the launch work on the node; returns the prepared target's id, or undefined to stop quietly. */

@@ -15,28 +15,19 @@ import { KubeletLaunchConfig, validateLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
 import { mappingsFor } from './pathMapping';
-import { PreparedTargets } from './preparedTargets';
 import { functionForStage } from './startupStages';
 
 const LEASE_RENEW_MS = 5000;
 /** A restore stops Delve (up to its 5 s stop timeout), reloads systemd and starts the unit. */
 const RESTART_WAIT_MS = 60_000;
 
-/** Live kubelet sessions of this window: host → the kubelet functions its binary has. */
-const liveSessions = new Map<string, { host: string; functions: string[] }>();
-
-/** The functions of the binary being debugged in `session`, when it is one of ours. */
-export function functionsOfSession(session: vscode.DebugSession | undefined): string[] | undefined {
-  return session ? liveSessions.get(session.id)?.functions : undefined;
-}
-
 export function registerKubeletDebugger(context: vscode.ExtensionContext, services: Services): void {
   const log = services.logs.debug;
-  watchForLeftoverSessions(context, services, () => new Set([...liveSessions.values()].map((s) => s.host)));
-  const prepared = new PreparedTargets(asLogger(log));
+  const sessions = services.debugSessions;
+  watchForLeftoverSessions(context, services, () => sessions.hostsInUse());
   const provider = new KubeletConfigurationProvider(services.knownNodes, async (config, folder) => {
     const target = await prepareTarget(config, folder, services);
-    return target ? prepared.add(target) : undefined;
+    return target ? sessions.addPrepared(target) : undefined;
   });
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider('kubelet', provider),
@@ -44,7 +35,7 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
     vscode.debug.registerDebugConfigurationProvider('kubelet', { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory('kubelet', {
       createDebugAdapterDescriptor: async (session) =>
-        createAdapter(session, prepared.claim(session.configuration.__krdTarget) ?? (await prepareForRestart(session, services)), services),
+        createAdapter(session, sessions.claim(session.configuration.__krdTarget) ?? (await prepareForRestart(session, services)), services),
     }),
     vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
       createDebugAdapterTracker: () => ({
@@ -52,7 +43,7 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
         onDidSendMessage: (m: unknown) => log.trace(`Delve → VS Code ${JSON.stringify(m)}`),
       }),
     }),
-    { dispose: () => void prepared.dispose() },
+    { dispose: () => void sessions.dispose() },
   );
 }
 
@@ -119,12 +110,8 @@ async function prepareForRestart(session: vscode.DebugSession, services: Service
   services.logs.debug.info(`Restarting the debug session on ${config.host}.`);
   // VS Code relaunches after a short wait for our disconnect answer, while the old session may still be
   // restoring the node; the new launch would find the node held. Wait for that session to finish.
-  const deadline = Date.now() + RESTART_WAIT_MS;
-  while ([...liveSessions.values()].some((s) => s.host === config.host)) {
-    if (Date.now() > deadline) {
-      throw new Error(`The previous session on ${config.host} was still restoring the node after ${RESTART_WAIT_MS / 1000} s; start debugging again once it is done.`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+  if (!(await services.debugSessions.waitUntilFree(config.host, RESTART_WAIT_MS))) {
+    throw new Error(`The previous session on ${config.host} was still restoring the node after ${RESTART_WAIT_MS / 1000} s; start debugging again once it is done.`);
   }
   const target = await prepareTarget(config, session.workspaceFolder, services);
   if (!target) {
@@ -183,7 +170,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
         log.info(`First stop on ${config.host}: ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}.`);
       },
       onFinished: () => {
-        liveSessions.delete(session.id);
+        services.debugSessions.ended(session.id);
         disposables.forEach((d) => d.dispose());
         services.nodesTree.refresh(config.host);
       },
@@ -199,7 +186,7 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
     disposables.push({ dispose: () => clearInterval(lease) });
     disposables.push(followJournal(target, (text) => proxy.debuggeeOutput(text)));
 
-    liveSessions.set(session.id, { host: config.host, functions: target.functions });
+    services.debugSessions.started(session.id, config.host, target.functions);
     const adapter: vscode.DebugAdapter = {
       onDidSendMessage: emitter.event,
       handleMessage: (m) => proxy.handleClientMessage(m as DebugProtocol.ProtocolMessage),

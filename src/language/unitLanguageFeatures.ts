@@ -1,7 +1,7 @@
 // Hover and completion for systemd unit files, local and on nodes (kubelet-node:), as thin VS Code
 // adapters over the directive table and cursor analysis in unitDirectives.ts.
 import * as vscode from 'vscode';
-import { NODE_FILE_SCHEME } from '../views/nodeUri';
+import { NODE_FILE_SCHEME } from '../files/nodeUri';
 import {
   completionContextAt,
   directivesFor,

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { errors } from '../common/errors';
 import type { ExecOptions } from '../ssh/remoteExec';
 import type { NodeConnection } from '../ssh/nodeConnection';
-import { writeNodeFile } from './nodeFileWrite';
+import { writeNodeFile } from '../node/nodeFileWrite';
 import { checkUnitName } from './unitStatus';
 
 export type UnitAction = 'start' | 'stop' | 'restart';

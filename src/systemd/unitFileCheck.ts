@@ -3,7 +3,7 @@
 // nodes (and in containers), so only its diagnostics about the written file, or new ones about its unit, count.
 import * as path from 'path';
 import type { NodeConnection } from '../ssh/nodeConnection';
-import { writeNodeFile, WriteOptions, WriteResult } from './nodeFileWrite';
+import { writeNodeFile, WriteOptions, WriteResult } from '../node/nodeFileWrite';
 import { daemonReload } from './unitActions';
 import { checkUnitName } from './unitStatus';
 

@@ -11,8 +11,8 @@ import { describeDrift, detectStaleProcess, KUBELET_CLIENT_CERT, readCertificate
 import { shellQuote } from '../ssh/shellQuote';
 import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
 import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
-import type { KnownNodes } from './knownNodes';
-import { nodeFileUri } from './nodeUri';
+import type { KnownNodes } from '../ui/knownNodes';
+import { nodeFileUri } from '../files/nodeUri';
 
 type NodeTreeItem =
   | { kind: 'node'; spec: string }

@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import { ErrorCode, UserError } from '../../src/common/errors';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
-import { sha256, writeNodeFile } from '../../src/systemd/nodeFileWrite';
+import { sha256, writeNodeFile } from '../../src/node/nodeFileWrite';
 import { createDropIn, deleteDropIn, runUnitAction } from '../../src/systemd/unitActions';
 import { unitOfFile, writeUnitAwareFile } from '../../src/systemd/unitFileCheck';
 import type { TestNode } from '../node/testNode';

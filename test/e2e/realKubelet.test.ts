@@ -7,7 +7,7 @@ import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { readBinaryFacts } from '../../src/binary/binaryFacts';
 import { withLocalReader } from '../../src/binary/fileReaders';
-import { chooseDebugBuildCommand } from '../../src/build/debugBuildCommand';
+import { chooseDebugBuildCommand } from '../../src/kube/debugBuildCommand';
 import { ErrorCode } from '../../src/common/errors';
 import { launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';

@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import { randomBytes } from 'crypto';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
-import { sha256File, uploadBinary } from '../../src/build/upload';
+import { sha256File, uploadBinary } from '../../src/node/upload';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { connect } from '../support/nodeClient';
 import { removeTempDir, tempDir } from '../support/tempDirs';

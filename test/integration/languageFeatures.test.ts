@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { nodeFileUri } from '../../src/views/nodeUri';
+import { nodeFileUri } from '../../src/files/nodeUri';
 import { extensionApi, testNode } from './testNodeAccess';
 
 async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<string> {

@@ -8,8 +8,8 @@ import * as path from 'path';
 import { versionFromLdflags } from '../../src/binary/binaryVersion';
 import { disablesOptimisationEverywhere, judgeDebugBinary } from '../../src/binary/debugBinaryCheck';
 import { readElfSections } from '../../src/binary/elfSections';
-import { chooseDebugBuildCommand } from '../../src/build/debugBuildCommand';
-import { readLocalGoBuildInfo } from '../../src/build/goBuildInfo';
+import { chooseDebugBuildCommand } from '../../src/kube/debugBuildCommand';
+import { readLocalGoBuildInfo } from '../../src/binary/goBuildInfo';
 
 const fixtures = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'kubernetes-golang-sh');
 

@@ -5,10 +5,10 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { checkDelveSupportsGo, DELVE_RELEASES, disablesGoVersionCheck, newestDelveFor, parseDelveVersion, supportedGoWindow } from '../../src/build/delveCompatibility';
+import { checkDelveSupportsGo, DELVE_RELEASES, disablesGoVersionCheck, newestDelveFor, parseDelveVersion, supportedGoWindow } from '../../src/binary/delveCompatibility';
 import { errors } from '../../src/common/errors';
-import { readLocalGoBuildInfo } from '../../src/build/goBuildInfo';
-import { checkVersionSkew, parseKubernetesVersion } from '../../src/build/versionSkew';
+import { readLocalGoBuildInfo } from '../../src/binary/goBuildInfo';
+import { checkVersionSkew, parseKubernetesVersion } from '../../src/kube/versionSkew';
 
 describe('version checks', () => {
   it('reads the Go version and main path from a real Go binary, as `go version -m` does', async function () {

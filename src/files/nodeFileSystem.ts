@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Stats } from 'ssh2';
 import { ErrorCode, errors, UserError } from '../common/errors';
 import type { ConnectionManager } from '../ssh/nodeConnection';
-import { deleteNodePath, makeNodeDirectory, renameNodePath, sha256 } from '../systemd/nodeFileWrite';
+import { deleteNodePath, makeNodeDirectory, renameNodePath, sha256 } from '../node/nodeFileWrite';
 import { CheckedWrite, writeUnitAwareFile } from '../systemd/unitFileCheck';
 import type { Services } from '../services';
 import { NODE_FILE_SCHEME, parseNodeFileUri } from './nodeUri';

@@ -1,8 +1,8 @@
 // Reads the Go version and main module recorded in a Go binary's .go.buildinfo section, without a
 // Go toolchain. It reads through a random-access callback, so it works on a local file and, over
 // SFTP, on a binary that lives on the node.
-import { ReadAt, readElfSections } from '../binary/elfSections';
-import { withLocalReader } from '../binary/fileReaders';
+import { ReadAt, readElfSections } from './elfSections';
+import { withLocalReader } from './fileReaders';
 
 export type { ReadAt };
 
