@@ -6,6 +6,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Duplex } from 'stream';
 import type { Logger } from '../common/logger';
 import { DapBridge } from './dapBridge';
+import { DelveLogSplitter } from './delveLogLines';
 import type { PathMapping } from './pathMapping';
 
 export interface ProxyTarget {
@@ -37,6 +38,12 @@ export class KubeletDapProxy {
   private ending?: Promise<void>;
   private finished = false;
   private threadId = 1;
+  private readonly journal = new DelveLogSplitter((text, fromDelve) => {
+    if (fromDelve) {
+      this.o.log.info(`[dlv] ${text.trimEnd()}`);
+    }
+    this.output(text, fromDelve ? 'console' : 'stdout');
+  });
 
   constructor(private readonly o: DapProxyOptions) {
     this.bridge = new DapBridge(o.stream, {
@@ -196,10 +203,13 @@ export class KubeletDapProxy {
     this.o.toClient(new OutputEvent(text, category));
   }
 
-  /** Debuggee output from the unit's journal, shown in the Debug Console. */
+  /**
+   * The unit's journal, shown in the Debug Console: the program's output as stdout, and Delve's own
+   * log (showLog) as console lines, which the "Kubelet: Debug" channel keeps too.
+   */
   debuggeeOutput(text: string): void {
     if (!this.finished) {
-      this.output(text, 'stdout');
+      this.journal.push(text);
     }
   }
 }

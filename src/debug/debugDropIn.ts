@@ -11,6 +11,8 @@ export interface DebugDropInOptions {
   remoteBinary: string;
   /** Delve refuses loopback clients of another UID unless told otherwise. */
   allowOtherUsers: boolean;
+  /** Flags from the launch configuration (dlvFlags, showLog, logOutput), already checked. */
+  dlvFlags?: readonly string[];
   extraArgs: readonly string[];
   env: Readonly<Record<string, string | null>>;
   /** Marks the file so restore can tell it is ours. */
@@ -35,6 +37,7 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     '--api-version=2',
     '--accept-multiclient',
     ...(options.allowOtherUsers ? ['--only-same-user=false'] : []),
+    ...(options.dlvFlags ?? []).map((f) => quoteUnitWord(f)),
     quoteUnitWord(options.remoteBinary),
     '--',
   ].join(' ');

@@ -15,6 +15,7 @@ import { shellQuote } from '../ssh/shellQuote';
 import { effectiveList, mergeUnitFiles, UnitFileSyntaxError } from '../systemd/unitFile';
 import { readBinaryVersion, readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import { buildDebugDropIn, DROP_IN_NAME } from './debugDropIn';
+import { delveFlagsFor } from './delveFlags';
 import type { KubeletLaunchConfig } from './launchConfig';
 import { armScript, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
 
@@ -170,6 +171,7 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
     port,
     remoteBinary: config.remoteBinary,
     allowOtherUsers: node.user !== 'root',
+    dlvFlags: delveFlagsFor(config),
     extraArgs: config.args,
     env: config.env,
     sessionId,

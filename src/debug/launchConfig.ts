@@ -1,5 +1,6 @@
 // The `kubelet` launch configuration: its shape, its defaults, and validation once VS Code has
 // substituted variables. No VS Code imports, so plain-Node tests cover it.
+import { dlvFlagProblems, logOutputProblems } from './delveFlags';
 import { STAGE_NAMES, StartupStage } from './startupStages';
 
 export interface BuildSettings {
@@ -25,7 +26,18 @@ export interface KubeletLaunchConfig {
   breakAt: StartupStage[];
   env: Record<string, string | null>;
   args: string[];
+  /** Extra `dlv exec` flags, after the session's own. */
+  dlvFlags: string[];
+  /** Delve's `--log`; its lines land in the unit's journal. */
+  showLog: boolean;
+  /** Delve's `--log-output`, used with showLog. */
+  logOutput: string;
+  /** vscode-go's adapter log level, mapped onto the "Kubelet: Debug" channel's levels. */
+  trace?: TraceLevel;
 }
+
+export const TRACE_LEVELS = ['verbose', 'trace', 'log', 'info', 'warn', 'error'] as const;
+export type TraceLevel = (typeof TRACE_LEVELS)[number];
 
 export const DEFAULT_BUILD_COMMAND = 'make WHAT=cmd/kubelet DBG=1 KUBE_BUILD_PLATFORMS=linux/${arch}';
 export const DEFAULT_BUILD_OUTPUT = '_output/local/bin/linux/${arch}/kubelet';
@@ -47,6 +59,9 @@ export function withDefaults(raw: Record<string, unknown>): Record<string, unkno
     breakAt: raw.breakAt ?? [],
     env: raw.env ?? {},
     args: raw.args ?? [],
+    dlvFlags: raw.dlvFlags ?? [],
+    showLog: raw.showLog ?? false,
+    logOutput: raw.logOutput ?? 'debugger',
   };
 }
 
@@ -86,6 +101,13 @@ export function validateLaunchConfig(raw: Record<string, unknown>): { config?: K
   }
   if (!Array.isArray(c.args) || c.args.some((a) => typeof a !== 'string')) {
     problems.push('"args" must be a list of strings.');
+  }
+  problems.push(...dlvFlagProblems(c.dlvFlags), ...logOutputProblems(c.logOutput));
+  if (typeof c.showLog !== 'boolean') {
+    problems.push('"showLog" must be true or false.');
+  }
+  if (c.trace !== undefined && !(TRACE_LEVELS as readonly string[]).includes(c.trace)) {
+    problems.push(`"trace" must be one of ${TRACE_LEVELS.map((t) => `"${t}"`).join(', ')}.`);
   }
   return problems.length > 0 ? { problems } : { config: c, problems };
 }

@@ -17,6 +17,7 @@ import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
 import { derivePathMappings, findAnchor } from './pathMapping';
 import { PreparedTargets } from './preparedTargets';
+import { dapTrafficTracker } from './sessionTrace';
 import { functionForStage } from './startupStages';
 
 const LEASE_RENEW_MS = 5000;
@@ -45,10 +46,7 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
       createDebugAdapterDescriptor: (session) => createAdapter(session, prepared.claim(session.configuration.__krdTarget), services),
     }),
     vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
-      createDebugAdapterTracker: () => ({
-        onWillReceiveMessage: (m: unknown) => log.trace(`VS Code → Delve ${JSON.stringify(m)}`),
-        onDidSendMessage: (m: unknown) => log.trace(`Delve → VS Code ${JSON.stringify(m)}`),
-      }),
+      createDebugAdapterTracker: (session) => dapTrafficTracker(session, log, context.extension.id),
     }),
     { dispose: () => void prepared.dispose() },
   );

@@ -33,4 +33,18 @@ describe('launch configuration', () => {
     const stages = availableStages(['k8s.io/kubernetes/pkg/kubelet.(*Kubelet).syncLoop', 'k8s.io/kubernetes/cmd/kubelet/app.Run', 'main.main']);
     assert.deepStrictEqual(stages.map((s) => s.stage), ['Run', 'syncLoop']);
   });
+
+  it('fills vscode-go\'s attributes with Delve\'s defaults', () => {
+    const c = withDefaults({ host: 'n' });
+    assert.deepStrictEqual([c.dlvFlags, c.showLog, c.logOutput, c.trace], [[], false, 'debugger', undefined]);
+    assert.deepStrictEqual(validateLaunchConfig(withDefaults({ host: 'n', dlvFlags: ['--check-go-version=false'], showLog: true, logOutput: 'dap', trace: 'verbose' })).problems, []);
+  });
+
+  it('names each wrong vscode-go attribute', () => {
+    const { problems } = validateLaunchConfig(withDefaults({ host: 'n', dlvFlags: ['--listen=:1'], showLog: 'yes', logOutput: 'debuger', trace: 'loud' }));
+    for (const attribute of ['dlvFlags', 'showLog', 'logOutput', 'trace']) {
+      assert.ok(problems.some((p) => p.startsWith(`"${attribute}"`)), `${attribute}: ${problems.join('\n')}`);
+    }
+    assert.strictEqual(problems.length, 4, problems.join('\n'));
+  });
 });
