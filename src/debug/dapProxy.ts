@@ -6,6 +6,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Duplex } from 'stream';
 import type { Logger } from '../common/logger';
 import { DapBridge } from './dapBridge';
+import { delveAttachArguments } from './delveAttachArguments';
 import { DelveLogSplitter } from './delveLogLines';
 import type { PathMapping } from './pathMapping';
 
@@ -63,14 +64,15 @@ export class KubeletDapProxy {
     }
     const request = message as DebugProtocol.Request;
     switch (request.command) {
-      case 'launch':
-        // Delve already runs the kubelet on the node; to Delve this is a remote attach.
+      case 'launch': {
+        const launchArgs = (request.arguments ?? {}) as Record<string, unknown>;
         this.bridge.send({
           ...request,
           command: 'attach',
-          arguments: { mode: 'remote', stopOnEntry: this.o.stopOnEntry, substitutePath: this.o.substitutePath },
+          arguments: delveAttachArguments(launchArgs, { stopOnEntry: this.o.stopOnEntry, substitutePath: this.o.substitutePath }),
         } as DebugProtocol.Request);
         return;
+      }
       case 'setBreakpoints': {
         const args = request.arguments as DebugProtocol.SetBreakpointsArguments;
         const key = args.source.path ?? args.source.name ?? '';

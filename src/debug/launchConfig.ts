@@ -34,10 +34,18 @@ export interface KubeletLaunchConfig {
   logOutput: string;
   /** vscode-go's adapter log level, mapped onto the "Kubelet: Debug" channel's levels. */
   trace?: TraceLevel;
+  // Delve's own DAP options; they reach Delve's attach request as written.
+  hideSystemGoroutines?: boolean;
+  goroutineFilters?: string;
+  showGlobalVariables?: boolean;
+  stackTraceDepth?: number;
+  showRegisters?: boolean;
 }
 
 export const TRACE_LEVELS = ['verbose', 'trace', 'log', 'info', 'warn', 'error'] as const;
 export type TraceLevel = (typeof TRACE_LEVELS)[number];
+
+const DELVE_BOOLEAN_OPTIONS = ['hideSystemGoroutines', 'showGlobalVariables', 'showRegisters'] as const;
 
 export const DEFAULT_BUILD_COMMAND = 'make WHAT=cmd/kubelet DBG=1 KUBE_BUILD_PLATFORMS=linux/${arch}';
 export const DEFAULT_BUILD_OUTPUT = '_output/local/bin/linux/${arch}/kubelet';
@@ -108,6 +116,17 @@ export function validateLaunchConfig(raw: Record<string, unknown>): { config?: K
   }
   if (c.trace !== undefined && !(TRACE_LEVELS as readonly string[]).includes(c.trace)) {
     problems.push(`"trace" must be one of ${TRACE_LEVELS.map((t) => `"${t}"`).join(', ')}.`);
+  }
+  for (const key of DELVE_BOOLEAN_OPTIONS) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean') {
+      problems.push(`"${key}" must be true or false.`);
+    }
+  }
+  if (c.stackTraceDepth !== undefined && !(Number.isInteger(c.stackTraceDepth) && c.stackTraceDepth > 0)) {
+    problems.push('"stackTraceDepth" must be a whole number above 0 (Delve\'s default is 50).');
+  }
+  if (c.goroutineFilters !== undefined && typeof c.goroutineFilters !== 'string') {
+    problems.push('"goroutineFilters" must be a string in the syntax of Delve\'s goroutines command, for example "-with user".');
   }
   return problems.length > 0 ? { problems } : { config: c, problems };
 }

@@ -29,3 +29,18 @@ export async function attachTestClient(conn: NodeConnection, target: DebugTarget
   client = new DapTestClient((m) => proxy.handleClientMessage(m));
   return { client, proxy, mappings, finished: () => finished };
 }
+
+/**
+ * Runs `body` with a client attached to the target. When it fails, prints the DAP transcript and
+ * ends the session (which restores the node) before passing the failure on.
+ */
+export async function withAttachedClient(conn: NodeConnection, target: DebugTarget, workspace: string, body: (client: DapTestClient) => Promise<void>): Promise<void> {
+  const { client, proxy } = await attachTestClient(conn, target, workspace);
+  try {
+    await body(client);
+  } catch (err) {
+    console.log(client.transcript.join('\n'));
+    await proxy.dispose();
+    throw err;
+  }
+}

@@ -34,17 +34,28 @@ describe('launch configuration', () => {
     assert.deepStrictEqual(stages.map((s) => s.stage), ['Run', 'syncLoop']);
   });
 
-  it('fills vscode-go\'s attributes with Delve\'s defaults', () => {
+  it('fills vscode-go\'s attributes with Delve\'s defaults, and leaves Delve\'s DAP options to Delve', () => {
     const c = withDefaults({ host: 'n' });
     assert.deepStrictEqual([c.dlvFlags, c.showLog, c.logOutput, c.trace], [[], false, 'debugger', undefined]);
-    assert.deepStrictEqual(validateLaunchConfig(withDefaults({ host: 'n', dlvFlags: ['--check-go-version=false'], showLog: true, logOutput: 'dap', trace: 'verbose' })).problems, []);
+    for (const key of ['hideSystemGoroutines', 'goroutineFilters', 'showGlobalVariables', 'stackTraceDepth', 'showRegisters']) {
+      assert.ok(!(key in c), `${key} is only sent when written`);
+    }
+    const full = withDefaults({
+      host: 'n', dlvFlags: ['--check-go-version=false'], showLog: true, logOutput: 'dap', trace: 'verbose',
+      hideSystemGoroutines: true, goroutineFilters: '-with user', showGlobalVariables: true, stackTraceDepth: 20, showRegisters: false,
+    });
+    assert.deepStrictEqual(validateLaunchConfig(full).problems, []);
   });
 
   it('names each wrong vscode-go attribute', () => {
-    const { problems } = validateLaunchConfig(withDefaults({ host: 'n', dlvFlags: ['--listen=:1'], showLog: 'yes', logOutput: 'debuger', trace: 'loud' }));
-    for (const attribute of ['dlvFlags', 'showLog', 'logOutput', 'trace']) {
+    const { problems } = validateLaunchConfig(withDefaults({
+      host: 'n', dlvFlags: ['--listen=:1'], showLog: 'yes', logOutput: 'debuger', trace: 'loud',
+      hideSystemGoroutines: 1, goroutineFilters: ['-with user'], showGlobalVariables: 'true', stackTraceDepth: 0, showRegisters: null,
+    }));
+    for (const attribute of ['dlvFlags', 'showLog', 'logOutput', 'trace', 'hideSystemGoroutines', 'goroutineFilters', 'showGlobalVariables', 'stackTraceDepth', 'showRegisters']) {
       assert.ok(problems.some((p) => p.startsWith(`"${attribute}"`)), `${attribute}: ${problems.join('\n')}`);
     }
-    assert.strictEqual(problems.length, 4, problems.join('\n'));
+    assert.strictEqual(problems.length, 9, problems.join('\n'));
+    assert.match(validateLaunchConfig(withDefaults({ host: 'n', stackTraceDepth: 2.5 })).problems[0], /whole number/);
   });
 });
