@@ -34,6 +34,8 @@ export interface KubeletLaunchConfig {
   logOutput: string;
   /** vscode-go's adapter log level, mapped onto the "Kubelet: Debug" channel's levels. */
   trace?: TraceLevel;
+  /** Only logpoints: every breakpoint that would halt the program is refused. */
+  haltFree: boolean;
   // Delve's own DAP options; they reach Delve's attach request as written.
   hideSystemGoroutines?: boolean;
   goroutineFilters?: string;
@@ -70,6 +72,7 @@ export function withDefaults(raw: Record<string, unknown>): Record<string, unkno
     dlvFlags: raw.dlvFlags ?? [],
     showLog: raw.showLog ?? false,
     logOutput: raw.logOutput ?? 'debugger',
+    haltFree: raw.haltFree ?? false,
   };
 }
 
@@ -127,6 +130,17 @@ export function validateLaunchConfig(raw: Record<string, unknown>): { config?: K
   }
   if (c.goroutineFilters !== undefined && typeof c.goroutineFilters !== 'string') {
     problems.push('"goroutineFilters" must be a string in the syntax of Delve\'s goroutines command, for example "-with user".');
+  }
+  if (typeof c.haltFree !== 'boolean') {
+    problems.push('"haltFree" must be true or false.');
+  } else if (c.haltFree) {
+    // Both halt the program before the user can do anything about it.
+    if (c.stopOnEntry) {
+      problems.push('"stopOnEntry" halts the program, so it cannot be used with "haltFree".');
+    }
+    if ((c.breakAt ?? []).length > 0) {
+      problems.push('"breakAt" halts the program at its stages, so it cannot be used with "haltFree"; use logpoints there instead.');
+    }
   }
   return problems.length > 0 ? { problems } : { config: c, problems };
 }

@@ -13,6 +13,7 @@ import { KubeletDapProxy } from './dapProxy';
 import { DelveRpc } from './delveRpc';
 import { DebugTarget, launchKubeletUnderDelve } from './kubeletLauncher';
 import type { KubeletLaunchConfig } from './launchConfig';
+import { clearPanicStops } from './haltFree';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
 import { derivePathMappings, findAnchor } from './pathMapping';
@@ -130,6 +131,9 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       rpc.listSources('pkg/kubelet/kubelet\\.go$'),
       rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.'),
     ]);
+    if (config.haltFree) {
+      await clearPanicStops(rpc);
+    }
     rpc.close();
     const mappings = derivePathMappings(config.substitutePath, folder, findAnchor(sources));
     for (const m of mappings) {

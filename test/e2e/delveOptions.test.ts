@@ -1,12 +1,18 @@
 // vscode-go's Delve options against the test node's real Delve 1.20.2: dlvFlags, showLog and logOutput
-// on the `dlv exec` line, and Delve's DAP attach options passed through.
+// on the `dlv exec` line, Delve's DAP attach options passed through, and haltFree sessions in which
+// logpoints print while the kubelet keeps running and every halting breakpoint is refused.
 import * as assert from 'assert';
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { DelveRpc } from '../../src/debug/delveRpc';
 import { launchKubeletUnderDelve } from '../../src/debug/kubeletLauncher';
 import { functionForStage } from '../../src/debug/startupStages';
 import { withAttachedClient } from '../support/dapAttach';
+import { firstStatementOf } from '../support/goSource';
 import { launchConfig, testHooks, useConnectionAndWorkspace } from '../support/launchHooks';
 import { expectNodeRestored, kubeletState } from '../support/nodeChecks';
+import { until } from '../support/until';
 import { sharedNode } from './hooks';
 
 const INIT_FLAG = '--init=/no such dir/$HOME/%n "quoted"';
@@ -14,6 +20,8 @@ const INIT_FLAG = '--init=/no such dir/$HOME/%n "quoted"';
 describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', function () {
   this.timeout(240_000);
   const suite = useConnectionAndWorkspace(sharedNode);
+  const kubeletGo = () => path.join(suite.workspace(), 'pkg', 'kubelet', 'kubelet.go');
+  const lineOf = (signature: RegExp) => firstStatementOf(readFileSync(kubeletGo(), 'utf8').split('\n'), signature);
 
   it('puts dlvFlags, showLog and logOutput on the dlv exec line word for word, and passes Delve\'s DAP options through', async () => {
     const node = sharedNode();
@@ -23,7 +31,7 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
       dlvFlags: ['--check-go-version=false', INIT_FLAG], showLog: true, logOutput: 'debugger,dap',
     });
     const target = await launchKubeletUnderDelve(suite.conn(), config, suite.workspace(), testHooks());
-    await withAttachedClient(suite.conn(), target, suite.workspace(), async (client) => {
+    await withAttachedClient(suite.conn(), target, suite.workspace(), {}, async (client) => {
       // systemd parsed the drop-in back into exactly these words: nothing expanded, nothing split.
       const argv = (await node.ssh('tr "\\0" "\\n" </proc/$(pgrep -x dlv)/cmdline')).stdout.split('\n');
       const ours = argv.slice(argv.indexOf('--accept-multiclient') + 1, argv.indexOf(target.remoteBinary));
@@ -63,6 +71,60 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
       // showLog: Delve's own log went to the unit's journal.
       const journal = (await node.ssh('journalctl -u kubelet -o cat --no-pager -n 400')).stdout;
       assert.match(journal, /^\S+Z debug layer=dap \[<- from client\]/m);
+
+      await client.request('disconnect', {});
+      await expectNodeRestored(node, before);
+    });
+  });
+
+  it('haltFree: logpoints in syncLoopIteration print while the kubelet runs on; halting breakpoints and pause are refused', async () => {
+    const node = sharedNode();
+    const before = await kubeletState(node);
+    const config = launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, haltFree: true });
+    const target = await launchKubeletUnderDelve(suite.conn(), config, suite.workspace(), testHooks());
+    await withAttachedClient(suite.conn(), target, suite.workspace(), { haltFree: true }, async (client) => {
+      const logLine = lineOf(/^func \(kl \*Kubelet\) syncLoopIteration\(/);
+      const haltLine = lineOf(/^func \(kl \*Kubelet\) syncLoop\(/);
+      await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+      await client.request('launch', config);
+      await client.waitEvent('initialized');
+      const source = { path: kubeletGo() };
+      const set = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', {
+        source,
+        breakpoints: [{ line: haltLine }, { line: logLine, logMessage: 'iteration, sources seen: {len(kl.sourcesSeen)}' }, { line: haltLine + 1, condition: 'true' }],
+      });
+      const [plain, logpoint, conditional] = set.body.breakpoints;
+      assert.ok(logpoint.verified, `the logpoint is set: ${JSON.stringify(logpoint)}`);
+      for (const refused of [plain, conditional]) {
+        assert.strictEqual(refused.verified, false);
+        assert.match(refused.message ?? '', /"haltFree" is on.*would halt kubelet\.service.*NotReady after about 40 s/);
+      }
+      const fbp = await client.request<DebugProtocol.SetFunctionBreakpointsResponse>('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoop') }] });
+      assert.strictEqual(fbp.body.breakpoints.length, 1);
+      assert.strictEqual(fbp.body.breakpoints[0].verified, false);
+      assert.match(fbp.body.breakpoints[0].message ?? '', /haltFree/);
+      await client.request('configurationDone');
+
+      // The logpoint prints at each iteration (once a second), and nothing halts.
+      const printed = () => (client.outputText().match(/iteration, sources seen: \d+/g) ?? []).length;
+      await until('three logpoint messages', () => (printed() >= 3 ? true : undefined), 60_000);
+      await assert.rejects(client.request('pause', { threadId: 1 }), /pausing would halt kubelet\.service/);
+
+      // Live: a halting breakpoint set while the kubelet runs is refused too, and the logpoint keeps printing.
+      const live = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', {
+        source, breakpoints: [{ line: logLine, logMessage: 'live {len(kl.sourcesSeen)}' }, { line: logLine, hitCondition: '2' }],
+      });
+      assert.deepStrictEqual(live.body.breakpoints.map((b) => b.verified), [true, false]);
+      await until('the new logpoint\'s messages', () => ((client.outputText().match(/live \d+/g) ?? []).length >= 2 ? true : undefined), 60_000);
+
+      // Delve itself holds only the logpoint: not the refused ones, nor its stops on a fatal panic.
+      const rpc = new DelveRpc(await suite.conn().forwardOut('127.0.0.1', target.port));
+      // Delve's JSON calls a tracepoint "continue": it goes on after printing.
+      const { Breakpoints } = await rpc.call<{ Breakpoints: { line: number; continue: boolean }[] }>('ListBreakpoints', { All: true });
+      rpc.close();
+      assert.deepStrictEqual(Breakpoints.map((b) => [b.line, b.continue]), [[logLine, true]], JSON.stringify(Breakpoints));
+      assert.ok(!client.transcript.some((l) => l.includes('"event":"stopped"')), 'no stopped event');
+      assert.strictEqual((await kubeletState(node)).active, 'active');
 
       await client.request('disconnect', {});
       await expectNodeRestored(node, before);

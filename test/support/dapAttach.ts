@@ -3,14 +3,18 @@
 import { KubeletDapProxy } from '../../src/debug/dapProxy';
 import { DelveRpc } from '../../src/debug/delveRpc';
 import type { DebugTarget } from '../../src/debug/kubeletLauncher';
+import { clearPanicStops } from '../../src/debug/haltFree';
 import { derivePathMappings, findAnchor } from '../../src/debug/pathMapping';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
 import { DapTestClient } from './dapClient';
 import { memoryLogger } from './nodeClient';
 
-export async function attachTestClient(conn: NodeConnection, target: DebugTarget, workspace: string) {
+export async function attachTestClient(conn: NodeConnection, target: DebugTarget, workspace: string, opts: { haltFree?: boolean } = {}) {
   const rpc = new DelveRpc(await conn.forwardOut('127.0.0.1', target.port));
   const sources = await rpc.listSources('pkg/kubelet/kubelet\\.go$');
+  if (opts.haltFree) {
+    await clearPanicStops(rpc);
+  }
   rpc.close();
   const mappings = derivePathMappings([], workspace, findAnchor(sources));
   let client: DapTestClient | undefined;
@@ -34,8 +38,8 @@ export async function attachTestClient(conn: NodeConnection, target: DebugTarget
  * Runs `body` with a client attached to the target. When it fails, prints the DAP transcript and
  * ends the session (which restores the node) before passing the failure on.
  */
-export async function withAttachedClient(conn: NodeConnection, target: DebugTarget, workspace: string, body: (client: DapTestClient) => Promise<void>): Promise<void> {
-  const { client, proxy } = await attachTestClient(conn, target, workspace);
+export async function withAttachedClient(conn: NodeConnection, target: DebugTarget, workspace: string, opts: { haltFree?: boolean }, body: (client: DapTestClient) => Promise<void>): Promise<void> {
+  const { client, proxy } = await attachTestClient(conn, target, workspace, opts);
   try {
     await body(client);
   } catch (err) {
