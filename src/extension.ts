@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerDebugCommands } from './commands/debugCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
 import { registerUnitCommands } from './commands/unitCommands';
+import { registerDebuggerPickerContext } from './debug/debuggerPicker';
 import { registerKubeletDebugger } from './debug/registerDebugger';
 import { registerUnitLanguageFeatures } from './language/unitLanguageFeatures';
 import { createServices } from './services';
@@ -11,6 +12,8 @@ import { registerNodeFileSystem } from './views/nodeFileSystem';
 /** What activate() returns: the Nodes tree's data, for tests and for other extensions. */
 export interface KubeletExtensionApi {
   nodesTree: vscode.TreeDataProvider<unknown>;
+  /** The value last given to the `kubelet.offerDebugger` context key (VS Code cannot read one back). */
+  debuggerOffered(): Promise<boolean>;
 }
 
 export function activate(context: vscode.ExtensionContext): KubeletExtensionApi {
@@ -21,7 +24,8 @@ export function activate(context: vscode.ExtensionContext): KubeletExtensionApi 
   registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
   registerUnitLanguageFeatures(context);
-  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown> };
+  const debuggerOffered = registerDebuggerPickerContext(context);
+  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown>, debuggerOffered };
 }
 
 export function deactivate(): void {
