@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerDebugCommands } from './commands/debugCommands';
 import { registerNodeCommands } from './commands/nodeCommands';
 import { registerUnitCommands } from './commands/unitCommands';
+import { registerDebuggerPickerContext } from './debug/debuggerPicker';
 import { registerKubeletDebugger } from './debug/registerDebugger';
 import { registerUnitLanguageFeatures } from './language/unitLanguageFeatures';
 import { createServices } from './services';
@@ -11,6 +12,8 @@ import { registerNodeFileSystem } from './files/nodeFileSystem';
 /** What activate() returns: the Nodes tree's data, for tests and for other extensions. */
 export interface KubeletExtensionApi {
   nodesTree: vscode.TreeDataProvider<unknown>;
+  /** The value last given to the `kubelet.offerDebugger` context key (VS Code cannot read one back). */
+  debuggerOffered(): Promise<boolean>;
 }
 
 export function activate(context: vscode.ExtensionContext): KubeletExtensionApi {
@@ -21,9 +24,10 @@ export function activate(context: vscode.ExtensionContext): KubeletExtensionApi 
   registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
   registerUnitLanguageFeatures(context);
+  const debuggerOffered = registerDebuggerPickerContext(context);
   // VS Code disposes subscriptions in order: the log channels go last, after everything that logs.
   context.subscriptions.push(services.logs.ssh, services.logs.debug);
-  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown> };
+  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown>, debuggerOffered };
 }
 
 export function deactivate(): void {

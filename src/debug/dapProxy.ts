@@ -6,6 +6,9 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Duplex } from 'stream';
 import type { Logger } from '../common/logger';
 import { DapBridge } from './dapBridge';
+import { delveAttachArguments } from './delveAttachArguments';
+import { DelveLogSplitter } from './delveLogLines';
+import { haltRefusal, keepLogpoints, withRefusals } from './haltFree';
 import type { PathMapping } from './pathMapping';
 
 export interface ProxyTarget {
@@ -45,6 +48,16 @@ export class KubeletDapProxy {
   private stoppedOnce = false;
   /** Client `continue` requests awaiting Delve's answer. */
   private readonly clientContinues = new Set<number>();
+  /** Set by a launch with "haltFree": the unit whose halting is refused. */
+  private haltFreeUnit?: string;
+  /** setBreakpoints/setFunctionBreakpoints requests with refused breakpoints, by seq, until Delve answers. */
+  private readonly refusals = new Map<number, { requested: readonly unknown[]; refused: number[] }>();
+  private readonly journal = new DelveLogSplitter((text, fromDelve) => {
+    if (fromDelve) {
+      this.o.log.info(`[dlv] ${text.trimEnd()}`);
+    }
+    this.output(text, fromDelve ? 'console' : 'stdout');
+  });
 
   constructor(private readonly o: DapProxyOptions) {
     this.bridge = new DapBridge(o.stream, {
@@ -62,17 +75,32 @@ export class KubeletDapProxy {
       this.bridge.send(message);
       return;
     }
-    const request = message as DebugProtocol.Request;
+    let request = message as DebugProtocol.Request;
+    if (this.haltFreeUnit && this.refuseHalting(request)) {
+      return;
+    }
     switch (request.command) {
-      case 'launch':
-        // Delve already runs the kubelet on the node; to Delve this is a remote attach.
+      case 'launch': {
+        const launchArgs = (request.arguments ?? {}) as Record<string, unknown>;
+        this.haltFreeUnit = launchArgs.haltFree === true ? String(launchArgs.unit ?? 'kubelet.service') : undefined;
+        if (this.haltFreeUnit) {
+          this.output(`"haltFree" is on: only logpoints are set, and ${this.haltFreeUnit} is never halted.\n`, 'console');
+        }
         this.bridge.send({
           ...request,
           command: 'attach',
-          arguments: { mode: 'remote', stopOnEntry: this.o.stopOnEntry, substitutePath: this.o.substitutePath },
+          arguments: delveAttachArguments(launchArgs, { stopOnEntry: this.o.stopOnEntry, substitutePath: this.o.substitutePath }),
         } as DebugProtocol.Request);
         return;
+      }
       case 'setBreakpoints': {
+        if (this.haltFreeUnit) {
+          const { forward, refused, requested } = keepLogpoints(request.arguments as DebugProtocol.SetBreakpointsArguments);
+          if (refused.length > 0) {
+            this.refusals.set(request.seq, { requested, refused });
+          }
+          request = { ...request, arguments: forward };
+        }
         const args = request.arguments as DebugProtocol.SetBreakpointsArguments;
         const key = args.source.path ?? args.source.name ?? '';
         if ((args.breakpoints ?? []).length > 0) {
@@ -83,6 +111,14 @@ export class KubeletDapProxy {
         break;
       }
       case 'setFunctionBreakpoints':
+        if (this.haltFreeUnit) {
+          // A function breakpoint has no log message, so each one would halt; Delve gets none.
+          const requested = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints;
+          if (requested.length > 0) {
+            this.refusals.set(request.seq, { requested, refused: requested.map((_, i) => i) });
+          }
+          request = { ...request, arguments: { breakpoints: [] } };
+        }
         this.hadFunctionBreakpoints = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints.length > 0;
         break;
       case 'configurationDone':
@@ -140,8 +176,21 @@ export class KubeletDapProxy {
         this.o.toClient(new ContinuedEvent(this.threadId, all));
         return;
       }
+      const refusal = this.refusals.get(response.request_seq);
+      if (refusal) {
+        this.refusals.delete(response.request_seq);
+        this.answerWithRefusals(response, refusal);
+      }
     } else if (message.type === 'event') {
       const event = message as DebugProtocol.Event;
+      if (event.event === 'stopped' && this.haltFreeUnit) {
+        // Nothing the user set can halt it, but Delve may still stop (a hard-coded breakpoint in the
+        // program): resume at once, and say so.
+        const body = event.body as DebugProtocol.StoppedEvent['body'];
+        this.output(`Delve halted ${this.haltFreeUnit} (${body.reason}${body.description ? `: ${body.description}` : ''}); resumed at once because "haltFree" is on.\n`, 'important');
+        void this.ownRequest('continue', { threadId: body.threadId ?? this.threadId });
+        return;
+      }
       if (event.event === 'stopped') {
         this.threadId = (event.body as DebugProtocol.StoppedEvent['body']).threadId ?? this.threadId;
         this.o.onHaltChange?.(true);
@@ -160,6 +209,52 @@ export class KubeletDapProxy {
       }
     }
     this.o.toClient(message);
+  }
+
+  /**
+   * With "haltFree": answers the requests that could only halt the program (pause, and breakpoint
+   * kinds that never carry a log message) without passing them to Delve. True when answered.
+   */
+  private refuseHalting(request: DebugProtocol.Request): boolean {
+    const unit = this.haltFreeUnit!;
+    const response = new Response(request) as DebugProtocol.Response;
+    switch (request.command) {
+      case 'pause':
+        response.success = false;
+        response.message = haltRefusal(unit, 'pausing');
+        break;
+      case 'setInstructionBreakpoints':
+      case 'setDataBreakpoints': {
+        const requested = (request.arguments as { breakpoints: unknown[] }).breakpoints;
+        response.body = { breakpoints: withRefusals(requested, requested.map((_, i) => i), [], haltRefusal(unit)) };
+        break;
+      }
+      case 'setExceptionBreakpoints': {
+        const args = request.arguments as DebugProtocol.SetExceptionBreakpointsArguments;
+        const requested = [...args.filters, ...(args.filterOptions ?? [])];
+        if (requested.length === 0) {
+          return false;
+        }
+        response.body = { breakpoints: withRefusals(requested, requested.map((_, i) => i), [], haltRefusal(unit, 'stopping on exceptions')) };
+        break;
+      }
+      default:
+        return false;
+    }
+    this.o.toClient(response);
+    return true;
+  }
+
+  private answerWithRefusals(response: DebugProtocol.Response, refusal: { requested: readonly unknown[]; refused: number[] }): void {
+    const message = haltRefusal(this.haltFreeUnit!);
+    // When Delve failed the logpoints it was given, they show its reason; the refused ones show ours.
+    const fromDelve: DebugProtocol.Breakpoint[] = response.success
+      ? (response.body as { breakpoints?: DebugProtocol.Breakpoint[] } | undefined)?.breakpoints ?? []
+      : refusal.requested.filter((_, i) => !refusal.refused.includes(i)).map(() => ({ verified: false, reason: 'failed', message: response.message }));
+    response.success = true;
+    response.message = undefined;
+    response.body = { breakpoints: withRefusals(refusal.requested, refusal.refused, fromDelve, message) };
+    this.output(`${refusal.refused.length} breakpoint${refusal.refused.length > 1 ? 's' : ''} refused. ${message}\n`, 'console');
   }
 
   private ownRequest(command: string, args: unknown, timeoutMs = 5000): Promise<DebugProtocol.Response | undefined> {
@@ -236,10 +331,13 @@ export class KubeletDapProxy {
     this.o.toClient(new OutputEvent(text, category));
   }
 
-  /** Debuggee output from the unit's journal, shown in the Debug Console. */
+  /**
+   * The unit's journal, shown in the Debug Console: the program's output as stdout, and Delve's own
+   * log (showLog) as console lines, which the "Kubelet: Debug" channel keeps too.
+   */
   debuggeeOutput(text: string): void {
     if (!this.finished) {
-      this.output(text, 'stdout');
+      this.journal.push(text);
     }
   }
 }

@@ -9,6 +9,8 @@ export interface DebugDropInOptions {
   dlvPath: string;
   port: number;
   remoteBinary: string;
+  /** Flags from the launch configuration (dlvFlags, showLog, logOutput), already checked. */
+  dlvFlags?: readonly string[];
   extraArgs: readonly string[];
   env: Readonly<Record<string, string | null>>;
   /** Marks the file so restore can tell it is ours. */
@@ -35,6 +37,7 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     '--api-version=2',
     '--accept-multiclient',
     // Delve's default --only-same-user stays on: only root reaches it (see delveStream.ts).
+    ...(options.dlvFlags ?? []).map((f) => quoteUnitWord(f)),
     quoteUnitWord(options.remoteBinary),
     '--',
   ].join(' ');

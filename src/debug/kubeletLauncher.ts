@@ -21,6 +21,8 @@ import { shellQuote } from '../ssh/shellQuote';
 import { effectiveList, mergeUnitFiles, UnitFileSyntaxError } from '../systemd/unitFile';
 import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import { buildDebugDropIn, DROP_IN_NAME } from './debugDropIn';
+import { delveFlagsFor } from './delveFlags';
+import { clearPanicStops } from './haltFree';
 import { waitForDelveReady } from './delveReadiness';
 import type { BuildSettings, KubeletLaunchConfig } from './launchConfig';
 import { LaunchSteps, StepTimings } from './launchSteps';
@@ -130,6 +132,10 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
         ready.rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.', rpcLimits),
         ready.rpc.listSources('', rpcLimits),
       ]));
+      if (config.haltFree) {
+        // A fatal panic must end the program, not halt it with nobody allowed to stop.
+        await clearPanicStops(ready.rpc, rpcLimits);
+      }
       hooks.log.info(`Delve listened after ${ready.listenSeconds.toFixed(2)} s and loaded the binary after ${ready.loadSeconds.toFixed(2)} s more.`);
       return {
         node, unit: config.unit, port: armed.port, remoteBinary: config.remoteBinary, goVersion: facts.info.goVersion, kubeVersion,
@@ -303,6 +309,7 @@ async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: Saf
     dlvPath: facts.delve.path,
     port,
     remoteBinary: config.remoteBinary,
+    dlvFlags: delveFlagsFor(config),
     extraArgs: config.args,
     env: config.env,
     sessionId,

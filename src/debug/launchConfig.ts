@@ -1,5 +1,6 @@
 // The `kubelet` launch configuration: its shape, its defaults, and validation once VS Code has
 // substituted variables. No VS Code imports, so plain-Node tests cover it.
+import { dlvFlagProblems, logOutputProblems } from './delveFlags';
 import { canonicalStage, STAGE_NAMES, StartupStage } from './startupStages';
 
 export interface BuildSettings {
@@ -27,7 +28,28 @@ export interface KubeletLaunchConfig {
   args: string[];
   /** Debug a binary built with optimisations anyway (breakpoints may not bind). */
   allowOptimizedBinary?: boolean;
+  /** Extra `dlv exec` flags, after the session's own. */
+  dlvFlags: string[];
+  /** Delve's `--log`; its lines land in the unit's journal. */
+  showLog: boolean;
+  /** Delve's `--log-output`, used with showLog. */
+  logOutput: string;
+  /** vscode-go's adapter log level, mapped onto the "Kubelet: Debug" channel's levels. */
+  trace?: TraceLevel;
+  /** Only logpoints: every breakpoint that would halt the program is refused. */
+  haltFree: boolean;
+  // Delve's own DAP options; they reach Delve's attach request as written.
+  hideSystemGoroutines?: boolean;
+  goroutineFilters?: string;
+  showGlobalVariables?: boolean;
+  stackTraceDepth?: number;
+  showRegisters?: boolean;
 }
+
+export const TRACE_LEVELS = ['verbose', 'trace', 'log', 'info', 'warn', 'error'] as const;
+export type TraceLevel = (typeof TRACE_LEVELS)[number];
+
+const DELVE_BOOLEAN_OPTIONS = ['hideSystemGoroutines', 'showGlobalVariables', 'showRegisters'] as const;
 
 export const DEFAULT_BUILD_OUTPUT = '_output/local/bin/linux/${arch}/kubelet';
 
@@ -50,6 +72,10 @@ export function withDefaults(raw: Record<string, unknown>): Record<string, unkno
     breakAt: raw.breakAt ?? [],
     env: raw.env ?? {},
     args: raw.args ?? [],
+    dlvFlags: raw.dlvFlags ?? [],
+    showLog: raw.showLog ?? false,
+    logOutput: raw.logOutput ?? 'debugger',
+    haltFree: raw.haltFree ?? false,
   };
 }
 
@@ -94,6 +120,35 @@ export function validateLaunchConfig(raw: Record<string, unknown>): { config?: K
   }
   if (!Array.isArray(c.args) || c.args.some((a) => typeof a !== 'string')) {
     problems.push('"args" must be a list of strings.');
+  }
+  problems.push(...dlvFlagProblems(c.dlvFlags), ...logOutputProblems(c.logOutput));
+  if (typeof c.showLog !== 'boolean') {
+    problems.push('"showLog" must be true or false.');
+  }
+  if (c.trace !== undefined && !(TRACE_LEVELS as readonly string[]).includes(c.trace)) {
+    problems.push(`"trace" must be one of ${TRACE_LEVELS.map((t) => `"${t}"`).join(', ')}.`);
+  }
+  for (const key of DELVE_BOOLEAN_OPTIONS) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean') {
+      problems.push(`"${key}" must be true or false.`);
+    }
+  }
+  if (c.stackTraceDepth !== undefined && !(Number.isInteger(c.stackTraceDepth) && c.stackTraceDepth > 0)) {
+    problems.push('"stackTraceDepth" must be a whole number above 0 (Delve\'s default is 50).');
+  }
+  if (c.goroutineFilters !== undefined && typeof c.goroutineFilters !== 'string') {
+    problems.push('"goroutineFilters" must be a string in the syntax of Delve\'s goroutines command, for example "-with user".');
+  }
+  if (typeof c.haltFree !== 'boolean') {
+    problems.push('"haltFree" must be true or false.');
+  } else if (c.haltFree) {
+    // Both halt the program before the user can do anything about it.
+    if (c.stopOnEntry) {
+      problems.push('"stopOnEntry" halts the program, so it cannot be used with "haltFree".');
+    }
+    if ((c.breakAt ?? []).length > 0) {
+      problems.push('"breakAt" halts the program at its stages, so it cannot be used with "haltFree"; use logpoints there instead.');
+    }
   }
   return problems.length > 0 ? { problems } : { config: c, problems };
 }

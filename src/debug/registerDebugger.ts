@@ -15,6 +15,7 @@ import { KubeletLaunchConfig, validateLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
 import { mappingsFor } from './pathMapping';
+import { dapTrafficTracker } from './sessionTrace';
 import { functionForStage } from './startupStages';
 
 const LEASE_RENEW_MS = 5000;
@@ -38,10 +39,7 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
         createAdapter(session, sessions.claim(session.configuration.__krdTarget) ?? (await prepareForRestart(session, services)), services),
     }),
     vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
-      createDebugAdapterTracker: () => ({
-        onWillReceiveMessage: (m: unknown) => log.trace(`VS Code → Delve ${JSON.stringify(m)}`),
-        onDidSendMessage: (m: unknown) => log.trace(`Delve → VS Code ${JSON.stringify(m)}`),
-      }),
+      createDebugAdapterTracker: (session) => dapTrafficTracker(session, log, context.extension.id),
     }),
     { dispose: () => void sessions.dispose() },
   );

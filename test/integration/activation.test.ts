@@ -23,7 +23,8 @@ describe('activation and contributions', () => {
     const debuggers = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.debuggers as { type: string; configurationAttributes: { launch: { required: string[]; properties: Record<string, unknown> } } }[];
     assert.strictEqual(debuggers[0].type, 'kubelet');
     assert.ok(debuggers[0].configurationAttributes.launch.required.includes('host'), 'host is required');
-    for (const key of ['host', 'unit', 'build', 'remoteBinary', 'dlvPath', 'stopOnEntry', 'substitutePath', 'breakAt', 'env', 'args']) {
+    for (const key of ['host', 'unit', 'build', 'remoteBinary', 'dlvPath', 'stopOnEntry', 'substitutePath', 'breakAt', 'env', 'args',
+      'dlvFlags', 'showLog', 'logOutput', 'trace', 'haltFree', 'hideSystemGoroutines', 'goroutineFilters', 'showGlobalVariables', 'stackTraceDepth', 'showRegisters']) {
       assert.ok(key in debuggers[0].configurationAttributes.launch.properties, `launch.${key} is described`);
     }
   });

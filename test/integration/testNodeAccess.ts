@@ -38,18 +38,16 @@ export async function extensionApi(): Promise<{ nodesTree: vscode.TreeDataProvid
   return (await ext.activate()) as { nodesTree: vscode.TreeDataProvider<unknown> };
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+import { until } from '../support/until';
+
+export { until };
+
+/** Waits until the node runs its own kubelet again, with nothing of a debug session left. */
+export async function untilOriginalKubelet(timeoutMs = 30_000): Promise<void> {
+  await until('the original kubelet', async () => {
+    const out = (await nodeSsh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"')).trim();
+    return out === 'active /usr/bin/kubelet' ? out : undefined;
+  }, timeoutMs);
 }
 
 /** A tree's children with their TreeItems, as the view would render them. */

@@ -24,3 +24,18 @@ export async function attachTestClient(target: DebugTarget, workspace: string) {
   client = new DapTestClient((m) => proxy.handleClientMessage(m));
   return { client, proxy, mappings, outcome, finished: () => finished };
 }
+
+/**
+ * Runs `body` with a client attached to the target. When it fails, prints the DAP transcript and
+ * ends the session (which restores the node) before passing the failure on.
+ */
+export async function withAttachedClient(target: DebugTarget, workspace: string, body: (client: DapTestClient) => Promise<void>): Promise<void> {
+  const { client, proxy } = await attachTestClient(target, workspace);
+  try {
+    await body(client);
+  } catch (err) {
+    console.log(client.transcript.join('\n'));
+    await proxy.dispose();
+    throw err;
+  }
+}

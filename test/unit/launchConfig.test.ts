@@ -45,4 +45,37 @@ describe('launch configuration', () => {
     assert.strictEqual(functionForStage('SyncPod', ['main.main']), undefined);
     assert.deepStrictEqual(validateLaunchConfig(withDefaults({ host: 'n', breakAt: ['syncPod'] })).problems, []);
   });
+
+  it('fills vscode-go\'s attributes with Delve\'s defaults, and leaves Delve\'s DAP options to Delve', () => {
+    const c = withDefaults({ host: 'n' });
+    assert.deepStrictEqual([c.dlvFlags, c.showLog, c.logOutput, c.haltFree, c.trace], [[], false, 'debugger', false, undefined]);
+    for (const key of ['hideSystemGoroutines', 'goroutineFilters', 'showGlobalVariables', 'stackTraceDepth', 'showRegisters']) {
+      assert.ok(!(key in c), `${key} is only sent when written`);
+    }
+    const full = withDefaults({
+      host: 'n', dlvFlags: ['--check-go-version=false'], showLog: true, logOutput: 'dap', trace: 'verbose',
+      hideSystemGoroutines: true, goroutineFilters: '-with user', showGlobalVariables: true, stackTraceDepth: 20, showRegisters: false,
+    });
+    assert.deepStrictEqual(validateLaunchConfig(full).problems, []);
+  });
+
+  it('names each wrong vscode-go attribute', () => {
+    const { problems } = validateLaunchConfig(withDefaults({
+      host: 'n', dlvFlags: ['--listen=:1'], showLog: 'yes', logOutput: 'debuger', trace: 'loud',
+      hideSystemGoroutines: 1, goroutineFilters: ['-with user'], showGlobalVariables: 'true', stackTraceDepth: 0, showRegisters: null,
+    }));
+    for (const attribute of ['dlvFlags', 'showLog', 'logOutput', 'trace', 'hideSystemGoroutines', 'goroutineFilters', 'showGlobalVariables', 'stackTraceDepth', 'showRegisters']) {
+      assert.ok(problems.some((p) => p.startsWith(`"${attribute}"`)), `${attribute}: ${problems.join('\n')}`);
+    }
+    assert.strictEqual(problems.length, 9, problems.join('\n'));
+    assert.match(validateLaunchConfig(withDefaults({ host: 'n', stackTraceDepth: 2.5 })).problems[0], /whole number/);
+  });
+
+  it('refuses what would halt the program in a haltFree session', () => {
+    assert.deepStrictEqual(validateLaunchConfig(withDefaults({ host: 'n', haltFree: true })).problems, []);
+    const { problems } = validateLaunchConfig(withDefaults({ host: 'n', haltFree: true, stopOnEntry: true, breakAt: ['syncLoop'] }));
+    assert.strictEqual(problems.length, 2, problems.join('\n'));
+    assert.ok(problems.some((p) => p.includes('"stopOnEntry" halts')) && problems.some((p) => p.includes('"breakAt" halts')));
+    assert.match(validateLaunchConfig(withDefaults({ host: 'n', haltFree: 'on' })).problems[0], /"haltFree" must be true or false/);
+  });
 });

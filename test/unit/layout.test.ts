@@ -6,7 +6,10 @@ import * as path from 'path';
 const src = path.resolve(__dirname, '..', '..', '..', 'src');
 /** Folders that are VS Code glue, and the few files of the debug feature that register it with VS Code. */
 const VSCODE_LAYER = new Set(['views', 'files', 'commands', 'ui', 'extension.ts', 'services.ts']);
-const VSCODE_FILES = new Set(['debug/registerDebugger.ts', 'debug/configurationProvider.ts', 'debug/haltTimer.ts', 'debug/leftoverSessionWatcher.ts', 'language/unitLanguageFeatures.ts']);
+const VSCODE_FILES = new Set([
+  'debug/registerDebugger.ts', 'debug/configurationProvider.ts', 'debug/haltTimer.ts', 'debug/leftoverSessionWatcher.ts',
+  'debug/debuggerPicker.ts', 'debug/sessionTrace.ts', 'language/unitLanguageFeatures.ts',
+]);
 
 function tsFiles(dir: string, rel = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
