@@ -105,7 +105,13 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
       log.debug(`ssh2 error on ${hop.alias}: ${err.level ?? ''} ${err.message}`);
       finish(hostKeyError ?? mapConnectError(hop, err, tried, timeoutSeconds));
     });
-    client.on('close', () => finish(hostKeyError ?? errors.unreachable(hop.alias, 'the connection closed during the handshake')));
+    // Where the connection got to decides whom an early close blames: the address only before sshd answered.
+    let stage: 'dialling' | 'key exchange' | 'authentication' = 'dialling';
+    client.on('connect', () => (stage = 'key exchange'));
+    client.on('handshake', () => (stage = 'authentication'));
+    client.on('close', () => finish(hostKeyError ?? (stage === 'dialling'
+      ? errors.unreachable(hop.alias, 'the connection closed before the SSH server answered')
+      : errors.handshakeClosed(hop.alias, `during ${stage}${tried.length > 0 ? ` (after trying ${tried.join(', ')})` : ''}`))));
 
     client.connect({
       host: hop.hostName,
