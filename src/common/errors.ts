@@ -13,6 +13,9 @@ export const enum ErrorCode {
   ConnectionLost = 'KRD1007',
   ProxyJumpFailed = 'KRD1008',
   BadHostSpec = 'KRD1009',
+  SshConfigInvalid = 'KRD1010',
+  ProxyCommandFailed = 'KRD1011',
+  HandshakeClosed = 'KRD1012',
   SudoNeedsPassword = 'KRD1101',
   RemoteCommandFailed = 'KRD1102',
   Cancelled = 'KRD1103',
@@ -74,14 +77,22 @@ export const errors = {
     new UserError(ErrorCode.HostUnreachable, `Could not reach ${host}: ${cause}. Check that the node is up and that HostName and Port in your SSH config are right.`, ['retry', 'openSshConfig']),
   connectTimeout: (host: string, seconds: number) =>
     new UserError(ErrorCode.ConnectTimeout, `${host} did not answer the SSH handshake within ${seconds} s. Check the address and any ProxyJump, or raise ConnectTimeout.`, ['retry', 'openSshConfig']),
-  authFailed: (host: string, user: string, tried: string[]) =>
-    new UserError(ErrorCode.AuthFailed, `${user}@${host} refused every key we offered (${tried.join(', ') || 'none'}). Add your key to the node's authorized_keys, load it into ssh-agent, or set IdentityFile for this host.`, ['openSshConfig', 'showLog']),
+  authFailed: (host: string, user: string, tried: string[], partial = false) =>
+    partial
+      ? new UserError(ErrorCode.AuthFailed, `${user}@${host} accepted a first factor but not the next one (tried ${tried.join(', ')}). The node requires more than one method (AuthenticationMethods); answer every prompt, or ask the node's admin which methods it wants.`, ['retry', 'showLog'])
+      : new UserError(ErrorCode.AuthFailed, `${user}@${host} refused every key we offered (${tried.join(', ') || 'none'}). Add your key to the node's authorized_keys, load it into ssh-agent, or set IdentityFile for this host.`, ['openSshConfig', 'showLog']),
   hostKeyRejected: (host: string, fingerprint: string) =>
     new UserError(ErrorCode.HostKeyUnknownRejected, `The host key of ${host} (${fingerprint}) is not trusted, so the connection was closed. Verify the fingerprint on the node (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and accept it.`, ['retry']),
   hostKeyChanged: (host: string, fingerprint: string, file: string, line: number, removeCommand: string) =>
     new UserError(ErrorCode.HostKeyChanged, `WARNING: the host key of ${host} has CHANGED (now ${fingerprint}); ${file}:${line} has a different one. Someone may be intercepting the connection, or the node was reinstalled. If you are sure the new key is right, remove the old one and connect again: ${removeCommand}`, ['openKnownHosts']),
   hostKeyRevoked: (host: string, file: string, line: number) =>
     new UserError(ErrorCode.HostKeyRevoked, `The host key of ${host} is marked @revoked at ${file}:${line}. Connection refused.`, ['openKnownHosts']),
+  sshConfigInvalid: (host: string, configFile: string, stderr: string) =>
+    new UserError(ErrorCode.SshConfigInvalid, `OpenSSH could not resolve ${host} from ${configFile} (ssh -G): ${lastLine(stderr) || 'no output'}. Fix the SSH config; \`ssh ${host}\` fails the same way.`, ['openSshConfig'], stderr),
+  proxyCommandFailed: (host: string, command: string, cause: string, stderr: string) =>
+    new UserError(ErrorCode.ProxyCommandFailed, `The ProxyCommand for ${host} (${command}) ${cause}${stderr.trim() ? `: ${lastLine(stderr)}` : ''}. Run that command in a terminal to see why, and check the ProxyCommand in your SSH config.`, ['openSshConfig', 'showLog'], stderr),
+  handshakeClosed: (host: string, stage: string) =>
+    new UserError(ErrorCode.HandshakeClosed, `${host} answered, then closed the connection ${stage}. The address is right; look at the node's sshd log (journalctl -u ssh) for the reason, such as MaxStartups, AllowUsers or a refused key exchange.`, ['retry', 'showLog']),
   proxyJumpFailed: (jump: string, target: string, cause: string) =>
     new UserError(ErrorCode.ProxyJumpFailed, `Jump host ${jump} could not open a channel to ${target}: ${cause}. Check that ${jump} can reach ${target}.`, ['openSshConfig']),
   connectionLost: (host: string, cause: string) =>

@@ -6,7 +6,11 @@ import type { Readable } from 'stream';
 import { errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { appendKnownHost, fingerprint, keyTypeOf, readKnownHosts, removeKnownHostCommand, verifyHostKey } from './knownHosts';
+import { ProxyProcess, startProxyCommand } from './proxyCommand';
 import type { ResolvedHost } from './sshConfig';
+
+/** How long a failed proxied connection waits for the ProxyCommand to exit, so its error can be shown. */
+const PROXY_EXIT_GRACE_MS = 1000;
 
 /** What the connection needs from a person. The VS Code side answers with dialogs. */
 export interface ConnectPrompts {
@@ -16,6 +20,20 @@ export interface ConnectPrompts {
   passphrase(keyFile: string): Promise<string | undefined>;
   /** A password for user@host, or undefined to give up. */
   password(user: string, host: string): Promise<string | undefined>;
+  /**
+   * A keyboard-interactive round (a PAM password, a one-time code): one answer per prompt, in order,
+   * or undefined when the person cancels. `echo: false` means the answer is secret.
+   */
+  keyboardInteractive(request: KeyboardInteractiveRequest): Promise<string[] | undefined>;
+}
+
+export interface KeyboardInteractiveRequest {
+  user: string;
+  host: string;
+  /** The server's title for this round, often empty. */
+  name: string;
+  instructions: string;
+  prompts: { prompt: string; echo: boolean }[];
 }
 
 export interface ConnectOptions {
@@ -46,7 +64,18 @@ export async function connectHost(target: ResolvedHost, options: ConnectOptions)
     const hops = [...target.proxyJump, target];
     for (let i = 0; i < hops.length; i++) {
       const hop = hops[i];
-      const client = await connectHop(hop, sock, options);
+      // As in OpenSSH, only the first hop dials with its ProxyCommand; later hops go through the one before.
+      const proxy = i === 0 && hop.proxyCommand ? startProxyCommand(hop.proxyCommand, hop, options.log) : undefined;
+      let client: Client;
+      try {
+        client = await connectHop(hop, proxy?.sock ?? sock, options, proxy);
+      } catch (err) {
+        proxy?.kill();
+        throw err;
+      }
+      if (proxy) {
+        client.once('close', () => proxy.kill());
+      }
       chain.push(client);
       if (i < hops.length - 1) {
         const next = hops[i + 1];
@@ -70,12 +99,15 @@ function forwardTo(client: Client, host: string, port: number): Promise<ClientCh
   });
 }
 
-async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options: ConnectOptions): Promise<Client> {
+async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options: ConnectOptions, proxy?: ProxyProcess): Promise<Client> {
   const { log, prompts } = options;
   const timeoutSeconds = hop.connectTimeoutSeconds ?? options.defaultTimeoutSeconds;
   const knownHosts = await readKnownHosts(hop.knownHostsFiles);
-  const authMethods = await planAuth(hop, prompts, log);
+  let onPersonCancelled = () => undefined as void;
+  const authMethods = await planAuth(hop, prompts, log, () => onPersonCancelled());
   const tried: string[] = [];
+  /** A first factor was accepted (AuthenticationMethods asks for more). */
+  let partial = false;
   let hostKeyError: UserError | undefined;
 
   const client = new (ssh2().Client)();
@@ -95,17 +127,42 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
       }
     };
     const onAbort = () => finish(errors.cancelled());
+    // Sending no answers would make sshd drop the connection as a protocol error; the person said stop.
+    onPersonCancelled = onAbort;
     options.signal?.addEventListener('abort', onAbort);
 
     client.on('ready', () => {
       log.info(`Connected to ${hop.user}@${hop.hostName}:${hop.port}${sock ? ' (through a jump host)' : ''}.`);
       finish();
     });
+    /** A failure on a proxied connection is the proxy's when the command ended (it gets a moment to). */
+    const finishBlaming = (fallback: () => UserError) => {
+      if (!proxy || hostKeyError) {
+        finish(hostKeyError ?? fallback());
+        return;
+      }
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, PROXY_EXIT_GRACE_MS).unref());
+      void Promise.race([proxy.exited, grace]).then(() => finish(proxy.failure() ?? fallback()));
+    };
     client.on('error', (err: Error & { level?: string }) => {
       log.debug(`ssh2 error on ${hop.alias}: ${err.level ?? ''} ${err.message}`);
-      finish(hostKeyError ?? mapConnectError(hop, err, tried, timeoutSeconds));
+      if (err.level === 'client-authentication' || err instanceof UserError) {
+        finish(hostKeyError ?? mapConnectError(hop, err, tried, timeoutSeconds, partial));
+      } else if (proxy && (err.level === 'client-timeout' || /timed out/i.test(err.message))) {
+        finish(proxy.failure() ?? errors.proxyCommandFailed(hop.alias, proxy.command, `carried no SSH handshake within ${timeoutSeconds} s`, proxy.stderr()));
+      } else {
+        finishBlaming(() => mapConnectError(hop, err, tried, timeoutSeconds, partial));
+      }
     });
-    client.on('close', () => finish(hostKeyError ?? errors.unreachable(hop.alias, 'the connection closed during the handshake')));
+    // Where the connection got to decides whom an early close blames: the address only before sshd answered.
+    let stage: 'dialling' | 'key exchange' | 'authentication' = 'dialling';
+    client.on('connect', () => (stage = 'key exchange'));
+    client.on('handshake', () => (stage = 'authentication'));
+    client.on('close', () => finishBlaming(() => (stage === 'dialling' || (proxy && stage === 'key exchange')
+      ? proxy
+        ? errors.proxyCommandFailed(hop.alias, proxy.command, 'closed the connection before an SSH server answered', proxy.stderr())
+        : errors.unreachable(hop.alias, 'the connection closed before the SSH server answered')
+      : errors.handshakeClosed(hop.alias, `during ${stage}${tried.length > 0 ? ` (after trying ${tried.join(', ')})` : ''}`))));
 
     client.connect({
       host: hop.hostName,
@@ -124,12 +181,9 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
           },
         );
       },
-      authHandler: (left: AuthenticationType[] | null, _partial: boolean, next: NextAuthHandler) => {
-        let method = authMethods.shift();
-        // Never ask for a password the node would not take anyway.
-        while (method && method.kind === 'password' && left && !left.includes('password')) {
-          method = authMethods.shift();
-        }
+      authHandler: (left: AuthenticationType[] | null, partialSuccess: boolean, next: NextAuthHandler) => {
+        partial ||= partialSuccess;
+        const method = nextAuth(authMethods, left);
         if (!method) {
           next(false as unknown as AuthenticationType);
           return;
@@ -175,13 +229,13 @@ async function checkHostKey(hop: ResolvedHost, key: Buffer, knownHosts: Awaited<
 }
 
 interface PlannedAuth {
-  kind: 'agent' | 'publickey' | 'password';
+  kind: 'agent' | 'publickey' | 'keyboard-interactive' | 'password';
   label: string;
   resolve(): Promise<AnyAuthMethod | undefined>;
 }
 
 /** The order OpenSSH uses: the agent, then each readable key file, then a password as last resort. */
-async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger): Promise<PlannedAuth[]> {
+async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger, cancelled: () => void): Promise<PlannedAuth[]> {
   const plan: PlannedAuth[] = [];
   if (hop.identityAgent && !hop.identitiesOnly) {
     const agent = hop.identityAgent;
@@ -216,6 +270,29 @@ async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger)
     });
   }
   plan.push({
+    kind: 'keyboard-interactive',
+    label: 'keyboard-interactive',
+    resolve: async () => ({
+      type: 'keyboard-interactive',
+      username: hop.user,
+      prompt: (name, instructions, _lang, serverPrompts, finish) => {
+        // A round without prompts (PAM's info messages) needs no person.
+        if (serverPrompts.length === 0) {
+          finish([]);
+          return;
+        }
+        log.info(`${hop.alias} asks ${serverPrompts.length} keyboard-interactive question(s)${name ? ` (${name})` : ''}.`);
+        prompts.keyboardInteractive({
+          user: hop.user,
+          host: hop.alias,
+          name,
+          instructions,
+          prompts: serverPrompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
+        }).then((answers) => (answers ? finish(answers) : cancelled()), cancelled);
+      },
+    }),
+  });
+  plan.push({
     kind: 'password',
     label: 'password',
     resolve: async () => {
@@ -231,16 +308,33 @@ async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger)
   }
 }
 
+/**
+ * Takes the next method the node takes. Until the node has listed its methods (the first attempt),
+ * nothing that asks a person a server-side question is tried; once it has, methods it did not list
+ * are dropped: no password it would refuse, and no more keys after a key was accepted as a first factor.
+ */
+function nextAuth(plan: PlannedAuth[], left: AuthenticationType[] | null): PlannedAuth | undefined {
+  if (left === null) {
+    const index = plan.findIndex((m) => m.kind !== 'keyboard-interactive');
+    return index < 0 ? undefined : plan.splice(index, 1)[0];
+  }
+  let method = plan.shift();
+  while (method && !left.includes(method.kind === 'agent' ? 'publickey' : method.kind)) {
+    method = plan.shift();
+  }
+  return method;
+}
+
 function describeAuth(method: PlannedAuth): string {
   return method.kind === 'publickey' ? `key ${method.label}` : method.label;
 }
 
-function mapConnectError(hop: ResolvedHost, err: Error & { level?: string; code?: string }, tried: string[], timeoutSeconds: number): UserError {
+function mapConnectError(hop: ResolvedHost, err: Error & { level?: string; code?: string }, tried: string[], timeoutSeconds: number, partial: boolean): UserError {
   if (err instanceof UserError) {
     return err;
   }
   if (err.level === 'client-authentication') {
-    return errors.authFailed(hop.alias, hop.user, tried);
+    return errors.authFailed(hop.alias, hop.user, tried, partial);
   }
   if (err.level === 'client-timeout' || /timed out/i.test(err.message)) {
     return errors.connectTimeout(hop.alias, timeoutSeconds);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import SSHConfig from 'ssh-config';
 import { errors } from '../common/errors';
 import { isLiteralHost } from './hostPatterns';
+import { resolveWithSsh, SshDirectives } from './opensshConfig';
 
 export interface ResolvedHost {
   /** What the user named: an alias or user@host:port. */
@@ -19,6 +20,8 @@ export interface ResolvedHost {
   identityAgent?: string;
   /** Hops in the order they are dialled, each resolved through the config in turn. */
   proxyJump: ResolvedHost[];
+  /** ProxyCommand as written (tokens unexpanded); only the first hop's is used, as in OpenSSH. */
+  proxyCommand?: string;
   knownHostsFiles: string[];
   hashKnownHosts: boolean;
   /** StrictHostKeyChecking=yes: never ask, unknown keys are refused. */
@@ -35,6 +38,8 @@ export interface SshConfigSource {
   homeDir?: string;
   localUser?: string;
   env?: NodeJS.ProcessEnv;
+  /** The OpenSSH client that resolves hosts (`ssh -G`); false to use only our own parser. */
+  sshBinary?: string | false;
 }
 
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
@@ -47,8 +52,11 @@ export class SshConfigResolver {
   private readonly env: NodeJS.ProcessEnv;
   private readonly configFileSetting: SshConfigSource['userConfigFile'];
   private readonly systemConfigFile: string;
+  /** Set to false once ssh turns out to be missing, so later lookups skip straight to the parser. */
+  private sshBinary: string | false;
 
   constructor(source: SshConfigSource = {}) {
+    this.sshBinary = source.sshBinary ?? 'ssh';
     this.homeDir = source.homeDir ?? os.homedir();
     this.localUser = source.localUser ?? safeUserName();
     this.env = source.env ?? process.env;
@@ -87,16 +95,9 @@ export class SshConfigResolver {
       throw errors.badHostSpec(`${spec} (ProxyJump chain longer than ${MAX_JUMP_HOPS} hops, or a loop)`);
     }
     const parsed = parseHostSpec(spec);
-    const text = (await this.readConfigText(this.userConfigFile, 0)) + '\nHost *\n' + (await this.readConfigText(this.systemConfigFile, 0));
-    const computed = SSHConfig.parse(text).compute({ Host: parsed.host, User: parsed.user }, { ignoreCase: true, matchExec: false }) as Record<string, string | string[] | undefined>;
-    const one = (key: string): string | undefined => {
-      const value = computed[key];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    const many = (key: string): string[] => {
-      const value = computed[key];
-      return value === undefined ? [] : Array.isArray(value) ? value : [value];
-    };
+    const computed = await this.lookup(parsed);
+    const one = (key: string): string | undefined => computed.get(key)?.[0];
+    const many = (key: string): string[] => computed.get(key) ?? [];
 
     const hostName = (one('hostname') ?? parsed.host).replace(/%h/g, parsed.host);
     const port = parsed.port ?? toInt(one('port')) ?? 22;
@@ -112,24 +113,28 @@ export class SshConfigResolver {
         : agentSetting === 'SSH_AUTH_SOCK' ? this.env.SSH_AUTH_SOCK || undefined
           : tokens(agentSetting.replace(/^\$/, ''));
 
+    const commandSetting = one('proxycommand');
+    const proxyCommand = commandSetting && commandSetting.toLowerCase() !== 'none' ? commandSetting : undefined;
     const jumpSetting = one('proxyjump');
     const proxyJump: ResolvedHost[] = [];
     if (jumpSetting && jumpSetting.toLowerCase() !== 'none') {
       for (const hop of jumpSetting.split(',').map((h) => h.trim()).filter(Boolean)) {
-        const resolvedHop = await this.resolveHop(hop, depth + 1);
+        // ssh -G prints user@host:port hops as user@[host]:port; the brackets matter only for IPv6.
+        const resolvedHop = await this.resolveHop(hop.replace(/\[([^\]:]+)\]/, '$1'), depth + 1);
         // A hop's own ProxyJump comes before it, as OpenSSH chains them.
         proxyJump.push(...resolvedHop.proxyJump, { ...resolvedHop, proxyJump: [] });
       }
     }
 
-    const userKnown = many('userknownhostsfile').flatMap((v) => v.split(/\s+/));
+    const userKnown = many('userknownhostsfile').flatMap((v) => v.split(/\s+/)).map((f) => this.fromPasswdHome(f));
     const globalKnown = many('globalknownhostsfile').flatMap((v) => v.split(/\s+/));
     const knownHostsFiles = [
       ...(userKnown.length > 0 ? userKnown : ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']),
       ...(globalKnown.length > 0 ? globalKnown : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
     ].filter((f) => f.toLowerCase() !== 'none').map(tokens);
 
-    const strict = (one('stricthostkeychecking') ?? 'ask').toLowerCase();
+    // ssh -G prints yes/no as true/false.
+    const strict = ({ true: 'yes', false: 'no' } as Record<string, string>)[(one('stricthostkeychecking') ?? 'ask').toLowerCase()] ?? (one('stricthostkeychecking') ?? 'ask').toLowerCase();
     const aliveInterval = toInt(one('serveraliveinterval'));
     return {
       alias: spec,
@@ -140,6 +145,8 @@ export class SshConfigResolver {
       identitiesOnly: (one('identitiesonly') ?? 'no').toLowerCase() === 'yes',
       identityAgent,
       proxyJump,
+      // OpenSSH takes whichever of ProxyJump and ProxyCommand comes first; ssh -G prints only that one.
+      proxyCommand: proxyJump.length > 0 ? undefined : proxyCommand,
       knownHostsFiles,
       hashKnownHosts: (one('hashknownhosts') ?? 'no').toLowerCase() === 'yes',
       strictHostKeyChecking: strict === 'yes' || strict === 'accept-new' || strict === 'no' || strict === 'off' ? (strict === 'off' ? 'no' : strict) : 'ask',
@@ -148,6 +155,41 @@ export class SshConfigResolver {
       keepaliveCountMax: toInt(one('serveralivecountmax')) ?? 3,
       connectTimeoutSeconds: toInt(one('connecttimeout')),
     };
+  }
+
+  /** The directives OpenSSH would use for this host: from `ssh -G` when ssh exists, else from our parser. */
+  private async lookup(parsed: HostSpec): Promise<SshDirectives> {
+    if (this.sshBinary) {
+      const fromSsh = await resolveWithSsh({
+        sshBinary: this.sshBinary, userConfigFile: this.userConfigFile, systemConfigFile: this.systemConfigFile,
+        host: parsed.host, user: parsed.user, port: parsed.port, env: this.env,
+      });
+      if (fromSsh) {
+        return fromSsh;
+      }
+      this.sshBinary = false;
+    }
+    const text = (await this.readConfigText(this.userConfigFile, 0)) + '\nHost *\n' + (await this.readConfigText(this.systemConfigFile, 0));
+    const computed = SSHConfig.parse(text).compute({ Host: parsed.host, User: parsed.user }, { ignoreCase: true, matchExec: false }) as Record<string, string | string[] | undefined>;
+    const directives: SshDirectives = new Map();
+    for (const [key, value] of Object.entries(computed)) {
+      if (value !== undefined) {
+        directives.set(key.toLowerCase(), Array.isArray(value) ? value : [value]);
+      }
+    }
+    return directives;
+  }
+
+  /**
+   * ssh expands ~ with the passwd entry's home; the extension (and its parser) with $HOME. When the
+   * two differ (a test or sandbox HOME), paths ssh expanded are mapped back so both agree.
+   */
+  private fromPasswdHome(file: string): string {
+    const passwdHome = passwdHomeDir();
+    if (!passwdHome || passwdHome === this.homeDir) {
+      return file;
+    }
+    return file === passwdHome || file.startsWith(passwdHome + '/') ? path.join(this.homeDir, file.slice(passwdHome.length)) : file;
   }
 
   private expandTokens(value: string, ctx: { alias: string; hostName: string; port: number; user: string }): string {
@@ -253,6 +295,14 @@ function toInt(value: string | undefined): number | undefined {
     return undefined;
   }
   return Number(value);
+}
+
+function passwdHomeDir(): string | undefined {
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return undefined;
+  }
 }
 
 function safeUserName(): string {

@@ -1,4 +1,5 @@
-// The dialogs an SSH connection may need: trusting a new host key, a key passphrase, a password.
+// The dialogs an SSH connection may need: trusting a new host key, a key passphrase, a password,
+// the server's keyboard-interactive questions.
 // Secrets go straight to ssh2 and are never stored.
 import * as vscode from 'vscode';
 import type { ConnectPrompts } from '../ssh/connect';
@@ -32,5 +33,23 @@ export const connectPrompts: ConnectPrompts = {
       password: true,
       ignoreFocusOut: true,
     });
+  },
+  async keyboardInteractive({ user, host, name, instructions, prompts }) {
+    const answers: string[] = [];
+    for (const [index, { prompt, echo }] of prompts.entries()) {
+      const answer = await vscode.window.showInputBox({
+        title: name || vscode.l10n.t('SSH login to {0}@{1}', user, host),
+        // The server's own words: PAM says "Password: ", an authenticator "Verification code: ".
+        prompt: [instructions.trim(), prompt.trim()].filter(Boolean).join(' '),
+        placeHolder: prompts.length > 1 ? vscode.l10n.t('Answer {0} of {1}', index + 1, prompts.length) : undefined,
+        password: !echo,
+        ignoreFocusOut: true,
+      });
+      if (answer === undefined) {
+        return undefined;
+      }
+      answers.push(answer);
+    }
+    return answers;
   },
 };

@@ -1,5 +1,5 @@
-// ProxyJump against real sshd: a second node is reachable only through the shared node, over a veth
-// that lives inside the two nodes' network namespaces, so the host itself has no path to it.
+// ProxyJump and ProxyCommand against real sshd: a second node is reachable only through the shared
+// node, over a veth that lives inside the two nodes' network namespaces, so the host has no path to it.
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
@@ -106,7 +106,31 @@ interface HostEntry {
   lines?: string[];
 }
 
-describe('ProxyJump through a second node', function () {
+/** PIDs of processes whose command line (words joined by spaces) contains `marker`. */
+function processesMentioning(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+async function waitUntil(what: string, condition: () => boolean, limitMs = 10_000): Promise<void> {
+  for (let waited = 0; !condition(); waited += 100) {
+    if (waited >= limitMs) {
+      assert.fail(`${what} did not happen within ${limitMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('ProxyJump and ProxyCommand through a second node', function () {
   this.timeout(120_000);
   let jump: TestNode;
   let target: TestNode | undefined;
@@ -282,6 +306,76 @@ describe('ProxyJump through a second node', function () {
       const [name, sshConnection] = r.stdout.trim().split('\n');
       assert.strictEqual(name, jump.name);
       assert.match(sshConnection, /^127\.0\.0\.1 \d+ 127\.0\.0\.1 22$/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  /** `ProxyCommand ssh -F <the jump node's own ssh_config> -W %h:%p <jump>`: a bastion as many shops have it. */
+  function viaProxyCommand(name: string, hostName: string, knownHosts: string, extra: HostEntry[] = []): string {
+    return writeConfig(name, [
+      { alias: 'target', hostName, lines: [`ProxyCommand ssh -F ${jump.sshConfigPath} -W %h:%p ${jump.name}`] },
+      ...extra,
+    ], knownHosts);
+  }
+
+  it('runs a command on the target through a ProxyCommand bastion, and ends the command with the connection', async () => {
+    const knownHosts = knownHostsFor('kh-pc', [link!.targetAddress]);
+    const config = viaProxyCommand('config-pc', link!.targetAddress, knownHosts);
+    const prompts = recordingPrompts({ trust: false });
+    const m = managerFor(config, prompts);
+    try {
+      const conn = m.get('target');
+      assert.strictEqual((await conn.exec(['hostname'])).stdout.trim(), target!.name, 'the command ran on the target');
+      assert.strictEqual(processesMentioning(`-W ${link!.targetAddress}:22`).length > 0, true, 'ssh -W runs while connected');
+      assert.deepStrictEqual(prompts.calls, []);
+    } finally {
+      m.dispose();
+    }
+    await waitUntil('the ProxyCommand ending after disconnect', () => processesMentioning(`-W ${link!.targetAddress}:22`).length === 0);
+  });
+
+  it('refuses a changed target key behind a ProxyCommand without asking', async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'impostor-pc')]);
+    const knownHosts = knownHostsFor('kh-pc-changed', [link!.targetAddress], readFileSync(path.join(dir, 'impostor-pc.pub'), 'utf8'));
+    const config = viaProxyCommand('config-pc-changed', link!.targetAddress, knownHosts);
+    const prompts = recordingPrompts({ trust: true });
+    const m = managerFor(config, prompts);
+    try {
+      const err = await expectUserError(m.get('target').exec(['true']), ErrorCode.HostKeyChanged);
+      assert.ok(err.message.includes(`${knownHosts}:1`), err.message);
+    } finally {
+      m.dispose();
+    }
+    assert.deepStrictEqual(prompts.calls, []);
+  });
+
+  it('follows a ProxyJump chain whose first hop dials with a ProxyCommand', async () => {
+    const knownHosts = knownHostsFor('kh-pc-chain', [link!.targetAddress, '127.0.0.1']);
+    const config = viaProxyCommand('config-pc-chain', link!.targetAddress, knownHosts, [
+      { alias: 'behind', hostName: '127.0.0.1', lines: ['ProxyJump target'] },
+    ]);
+    const m = managerFor(config);
+    try {
+      const r = await m.get('behind').exec(['/bin/sh', '-c', 'hostname; echo "$SSH_CONNECTION"']);
+      const [name, sshConnection] = r.stdout.trim().split('\n');
+      assert.strictEqual(name, target!.name);
+      assert.match(sshConnection, /^127\.0\.0\.1 \d+ 127\.0\.0\.1 22$/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('blames the ProxyCommand, with its own words, never HostName or Port', async () => {
+    const knownHosts = knownHostsFor('kh-pc-bad', [link!.targetAddress]);
+    const config = writeConfig('config-pc-bad', [
+      { alias: 'target', hostName: link!.targetAddress, lines: ['ProxyCommand sh -c \'echo "bastion says no to %h:%p" >&2; exit 3\''] },
+    ], knownHosts);
+    const m = managerFor(config);
+    try {
+      const err = await expectUserError(m.get('target').exec(['true']), ErrorCode.ProxyCommandFailed);
+      assert.ok(err.message.includes('exited with code 3') && err.message.includes(`bastion says no to ${link!.targetAddress}:22`), err.message);
+      assert.ok(!/HostName|Port/.test(err.message), err.message);
     } finally {
       m.dispose();
     }

@@ -141,6 +141,37 @@ describe('SSH layer against a real node', () => {
     m.dispose();
   });
 
+  it('follows Match host … exec "test -f FLAG": the login user switches with the flag, as ssh resolves it', async () => {
+    const node = sharedNode();
+    const dir = tempDir('match');
+    const flag = path.join(dir, 'as-kubeadmin.flag');
+    const config = path.join(dir, 'config');
+    writeFileSync(config, [
+      `Match host flagged exec "test -f ${flag}"`,
+      '  User kubeadmin',
+      'Host flagged',
+      `  HostName ${node.address}`,
+      `  Port ${node.port}`,
+      '  User root',
+      `  IdentityFile ${node.keyPath}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${node.knownHostsPath}`,
+      '',
+    ].join('\n'));
+    const m = managerFor(config);
+    try {
+      const conn = m.get('flagged');
+      assert.strictEqual((await conn.exec(['id', '-un'])).stdout.trim(), 'root');
+      conn.disconnect();
+      writeFileSync(flag, '');
+      assert.strictEqual((await conn.exec(['id', '-un'])).stdout.trim(), 'kubeadmin', 'the next connection resolves the host again');
+      assert.strictEqual(execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'flagged', 'id', '-un'], { encoding: 'utf8' }).trim(), 'kubeadmin', 'OpenSSH agrees');
+    } finally {
+      m.dispose();
+      removeTempDir(dir);
+    }
+  });
+
   it('shares one connection attempt between concurrent callers', async () => {
     const conn = connect(sharedNode());
     try {

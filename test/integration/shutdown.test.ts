@@ -24,7 +24,7 @@ describe('shutdown with the log channel already closed', function () {
     const host = (alias: string) => [`Host ${alias}`, `  HostName ${node.address}`, `  Port ${node.port}`, '  User root',
       `  IdentityFile ${node.keyPath}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${node.knownHostsPath}`, ''];
     writeFileSync(config, [...host('first'), ...host('second'), ...host('third')].join('\n'));
-    const refuse = { trustHostKey: async () => false, passphrase: async () => undefined, password: async () => undefined };
+    const refuse = { trustHostKey: async () => false, passphrase: async () => undefined, password: async () => undefined, keyboardInteractive: async () => undefined };
     const manager = new ConnectionManager(new SshConfigResolver({ userConfigFile: config }), { prompts: refuse, log, defaultTimeoutSeconds: 15 }, log);
     try {
       const closed = new Set<string>();

@@ -14,7 +14,7 @@ export interface RecordingPrompts extends ConnectPrompts {
 }
 
 /** Prompts that answer as told and record what was asked. */
-export function recordingPrompts(answers: { trust?: boolean; passphrase?: string; password?: string } = {}): RecordingPrompts {
+export function recordingPrompts(answers: { trust?: boolean; passphrase?: string; password?: string; keyboardInteractive?: (prompt: string) => string | undefined } = {}): RecordingPrompts {
   const calls: { kind: string; detail: string }[] = [];
   return {
     calls,
@@ -29,6 +29,18 @@ export function recordingPrompts(answers: { trust?: boolean; passphrase?: string
     async password(user, host) {
       calls.push({ kind: 'password', detail: `${user}@${host}` });
       return answers.password;
+    },
+    async keyboardInteractive(r) {
+      const replies: string[] = [];
+      for (const p of r.prompts) {
+        calls.push({ kind: 'keyboard-interactive', detail: `${r.user}@${r.host} ${JSON.stringify(p.prompt)} echo=${p.echo}` });
+        const reply = answers.keyboardInteractive?.(p.prompt);
+        if (reply === undefined) {
+          return undefined;
+        }
+        replies.push(reply);
+      }
+      return replies;
     },
   };
 }

@@ -74,6 +74,7 @@ describe('connectHost: host keys against a real SSH server', () => {
       async trustHostKey(r) { asked.push(`trust ${r.fingerprint}`); return true; },
       async passphrase(f) { asked.push(`passphrase ${f}`); return undefined; },
       async password() { asked.push('password'); return 'secret'; },
+      async keyboardInteractive() { asked.push('keyboard-interactive'); return undefined; },
     };
   }
 

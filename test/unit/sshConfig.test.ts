@@ -5,7 +5,9 @@ import { execFileSync } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { homedir, tmpdir } from 'os';
 import * as path from 'path';
+import { ErrorCode } from '../../src/common/errors';
 import { parseHostSpec, SshConfigResolver } from '../../src/ssh/sshConfig';
+import { expectUserError } from '../support/expectUserError';
 
 function sshG(configFile: string, spec: string): Map<string, string[]> {
   const out = execFileSync('ssh', ['-G', '-F', configFile, spec], { encoding: 'utf8', env: { ...process.env, SSH_AUTH_SOCK: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +79,8 @@ describe('SshConfigResolver', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const resolver = () => new SshConfigResolver({ userConfigFile: config, systemConfigFile: path.join(dir, 'no-system-config'), homeDir: home, env: {} });
+  /** The fallback for machines without an ssh binary: our own parser only. */
+  const parserOnly = () => new SshConfigResolver({ userConfigFile: config, systemConfigFile: path.join(dir, 'no-system-config'), homeDir: home, env: {}, sshBinary: false });
 
   for (const spec of ['node-a', 'lab-1', 'lab-7', 'web.prod', 'db.prod', 'unknown-host', 'other@node-a', 'inner']) {
     it(`agrees with ssh -G for ${spec}`, async () => {
@@ -103,6 +107,78 @@ describe('SshConfigResolver', () => {
       }
     });
   }
+
+  for (const spec of ['node-a', 'lab-1', 'lab-7', 'web.prod', 'db.prod', 'unknown-host', 'other@node-a', 'inner', 'deep', 'other@lab-1:2022']) {
+    it(`gives the same answer through ssh -G and through the fallback parser for ${spec}`, async () => {
+      assert.deepStrictEqual(await resolver().resolve(spec), await parserOnly().resolve(spec));
+    });
+  }
+
+  it('falls back to the parser when there is no ssh binary', async () => {
+    const missing = new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: home, env: {}, sshBinary: path.join(dir, 'no-such-ssh') });
+    assert.deepStrictEqual(await missing.resolve('lab-7'), await parserOnly().resolve('lab-7'));
+  });
+
+  it('reads the system config after the user config, as ssh without -F does, and maps ssh\'s ~ to our HOME', async () => {
+    const otherHome = path.join(dir, 'home');
+    const system = path.join(dir, 'system_config');
+    writeFileSync(system, 'Host *\n  HashKnownHosts yes\n  User from-system\n  ServerAliveInterval 9\n');
+    const make = (sshBinary?: false) => new SshConfigResolver({ userConfigFile: config, systemConfigFile: system, homeDir: otherHome, env: {}, sshBinary });
+    const viaSsh = await make().resolve('lab-1');
+    assert.deepStrictEqual(viaSsh, await make(false).resolve('lab-1'));
+    assert.strictEqual(viaSsh.user, 'labuser', 'the user config comes first');
+    assert.strictEqual(viaSsh.keepaliveIntervalMs, 9000, 'the system config fills in the rest');
+    assert.deepStrictEqual(viaSsh.knownHostsFiles.slice(0, 1), [path.join(otherHome, '.ssh', 'known_hosts_lab')]);
+  });
+
+  it('reports a config that ssh refuses, naming the file, instead of guessing', async () => {
+    const bad = path.join(dir, 'bad_config');
+    writeFileSync(bad, 'Host x\n  NoSuchOption yes\n');
+    const r = new SshConfigResolver({ userConfigFile: bad, systemConfigFile: '/nonexistent', homeDir: home, env: {} });
+    const err = await expectUserError(r.resolve('x'), ErrorCode.SshConfigInvalid);
+    assert.ok(err.message.includes(bad) && /NoSuchOption|Bad configuration option/i.test(err.message), err.message);
+  });
+
+  it('follows Match host … exec "test -f FLAG" as ssh does: the User switches with the flag', async () => {
+    const flag = path.join(dir, 'use-admin.flag');
+    const matchConfig = path.join(dir, 'match_config');
+    writeFileSync(matchConfig, [
+      `Match host node-m exec "test -f ${flag}"`,
+      '  User admin-when-flagged',
+      'Host node-m',
+      '  HostName 10.1.2.3',
+      '  User plain',
+      '',
+    ].join('\n'));
+    const r = new SshConfigResolver({ userConfigFile: matchConfig, systemConfigFile: '/nonexistent', homeDir: home, env: {} });
+    rmSync(flag, { force: true });
+    assert.strictEqual((await r.resolve('node-m')).user, 'plain');
+    assert.strictEqual(sshG(matchConfig, 'node-m').get('user')![0], 'plain');
+    writeFileSync(flag, '');
+    assert.strictEqual((await r.resolve('node-m')).user, 'admin-when-flagged', 'resolved again on each lookup, so the flag applies at once');
+    assert.strictEqual(sshG(matchConfig, 'node-m').get('user')![0], 'admin-when-flagged');
+    assert.strictEqual((await r.resolve('other-host')).user !== 'admin-when-flagged', true, 'Match host limits it to node-m');
+  });
+
+  it('keeps ProxyCommand as written (tokens for connect time), and lets the first of ProxyJump/ProxyCommand win', async () => {
+    const proxyConfig = path.join(dir, 'proxy_config');
+    writeFileSync(proxyConfig, [
+      'Host via-cmd',
+      '  ProxyCommand ssh -W %h:%p "bastion host"',
+      '  ProxyJump ignored-because-second',
+      'Host via-jump',
+      '  ProxyJump bastion',
+      '  ProxyCommand ignored %h',
+      '',
+    ].join('\n'));
+    const r = new SshConfigResolver({ userConfigFile: proxyConfig, systemConfigFile: '/nonexistent', homeDir: home, env: {} });
+    const cmd = await r.resolve('via-cmd');
+    assert.strictEqual(cmd.proxyCommand, 'ssh -W %h:%p "bastion host"');
+    assert.deepStrictEqual(cmd.proxyJump, []);
+    const jump = await r.resolve('via-jump');
+    assert.strictEqual(jump.proxyCommand, undefined);
+    assert.deepStrictEqual(jump.proxyJump.map((h) => h.alias), ['bastion']);
+  });
 
   it('resolves every hop of a ProxyJump chain through the config, nested jumps first', async () => {
     const deep = await resolver().resolve('deep');
