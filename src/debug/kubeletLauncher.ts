@@ -179,11 +179,18 @@ async function checkNode(node: NodeConnection, config: KubeletLaunchConfig, path
 async function resolveBuild(node: NodeConnection, build: BuildSettings, workspaceRoot: string | undefined, arch: string): Promise<ResolvedBuild> {
   const withArch = (s: string) => s.replace(/\$\{arch\}/g, arch);
   const output = withArch(build.output ?? '_output/local/bin/linux/${arch}/kubelet');
+  // validateLaunchConfig already asked for these; a configuration built by hand gets the same words.
+  const required = (value: string | undefined, field: string) => {
+    if (!value) {
+      throw new UserError(ErrorCode.BuildFailed, `"${field}" is required with build.where = "${build.where}".`, ['openSettings']);
+    }
+    return value;
+  };
   if (build.where === 'none') {
-    return { where: 'none', binary: build.binary! };
+    return { where: 'none', binary: required(build.binary, 'build.binary') };
   }
   if (build.where === 'node') {
-    const sourceDir = build.sourceDir!;
+    const sourceDir = required(build.sourceDir, 'build.sourceDir');
     const golangSh = build.command ? undefined : await readNodeFile(node, path.posix.join(sourceDir, 'hack/lib/golang.sh'));
     const choice = build.command ? { command: build.command, reason: 'from the launch configuration' } : chooseDebugBuildCommand(golangSh);
     return { where: 'node', command: withArch(choice.command), reason: choice.reason, sourceDir, output };
