@@ -9,6 +9,8 @@ import type { NodeConnection } from '../ssh/nodeConnection';
 import { openExecChannel } from '../ssh/remoteExec';
 import { shellCommand } from '../ssh/shellQuote';
 
+/** How long to wait, after the relay exited, for the rest of what it wrote to stderr. */
+const STDERR_GRACE_MS = 500;
 const OPEN_TIMEOUT_MS = 15_000;
 const CONNECTED = 'krd-delve-relay: connected';
 /** The relay's name in `ps` on the node. */
@@ -70,14 +72,28 @@ export async function openDelveStream(node: NodeConnection, port: number, signal
         resolve(channel);
       }
     });
+    let stderrEnded = false;
+    channel.stderr.on('end', () => (stderrEnded = true));
     channel.on('exit', (code: number | null, sig?: string) => {
-      if (!settled) {
-        fail(/sudo: (a password is required|a terminal is required)/.test(stderr)
-          ? errors.sudoNeedsPassword(node.spec, node.user ?? '?')
-          : errors.delveRelayFailed(node.spec, port, sig ? `the relay was killed (${sig})` : `the relay exited with ${code}`, stderr));
-      } else if ((code !== 0 || sig) && channel.listenerCount('error') > 0) {
-        // Failed after connecting: say why to whoever reads the stream (it ends right after).
-        channel.emit('error', new Error(`the relay to Delve ended (${sig ?? `exit ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
+      if (settled) {
+        if ((code !== 0 || sig) && channel.listenerCount('error') > 0) {
+          // Failed after connecting: say why to whoever reads the stream (it ends right after).
+          channel.emit('error', new Error(`the relay to Delve ended (${sig ?? `exit ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
+        }
+        return;
+      }
+      // The exit status can arrive before the last of stderr (sudo's reason): judge once it has ended.
+      const judge = () => fail(/sudo: (a password is required|a terminal is required)/.test(stderr)
+        ? errors.sudoNeedsPassword(node.spec, node.user ?? '?')
+        : errors.delveRelayFailed(node.spec, port, sig ? `the relay was killed (${sig})` : `the relay exited with ${code}`, stderr));
+      if (stderrEnded) {
+        judge();
+      } else {
+        const late = setTimeout(judge, STDERR_GRACE_MS);
+        channel.stderr.once('end', () => {
+          clearTimeout(late);
+          judge();
+        });
       }
     });
     channel.on('close', () => fail(errors.delveRelayFailed(node.spec, port, 'the SSH channel closed', stderr)));
