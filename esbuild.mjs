@@ -5,7 +5,11 @@ import * as esbuild from 'esbuild';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { production: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false }, outdir: { type: 'string', default: 'dist' } },
+  options: {
+    production: { type: 'boolean', default: false },
+    watch: { type: 'boolean', default: false },
+    outdir: { type: 'string', default: 'dist' },
+  },
 });
 const { production, watch, outdir } = values;
 
@@ -46,7 +50,12 @@ const common = {
 };
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir, plugins: [optionalNativeParts, ssh2Beside] },
-  { ...common, stdin: { contents: "module.exports = require('ssh2');", resolveDir: import.meta.dirname, loader: 'js' }, outfile: `${outdir}/ssh2.js`, plugins: [optionalNativeParts] },
+  {
+    ...common,
+    stdin: { contents: "module.exports = require('ssh2');", resolveDir: import.meta.dirname, loader: 'js' },
+    outfile: `${outdir}/ssh2.js`,
+    plugins: [optionalNativeParts],
+  },
 ];
 
 if (watch) {

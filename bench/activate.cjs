@@ -44,9 +44,12 @@ if (process.argv[2] === '--baseline') {
 } else {
   const ext = require(path.resolve(process.argv[2]));
   const subscriptions = [];
-  const context = new Proxy({ subscriptions, extensionPath: path.resolve(__dirname, '..'), extensionUri: stub('uri') }, {
-    get: (t, p) => (p in t ? t[p] : stub(`context.${String(p)}`)),
-  });
+  const context = new Proxy(
+    { subscriptions, extensionPath: path.resolve(__dirname, '..'), extensionUri: stub('uri') },
+    {
+      get: (t, p) => (p in t ? t[p] : stub(`context.${String(p)}`)),
+    },
+  );
   ext.activate(context);
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -122,7 +122,11 @@ export async function nodeProblems(node, unitHashesBefore) {
 
 function hashOf(text) {
   // Same digest the node computes: sha256 of the sha256sum listing plus newline, first 16 hex chars.
-  return require('node:crypto').createHash('sha256').update(text + '\n').digest('hex').slice(0, 16);
+  return require('node:crypto')
+    .createHash('sha256')
+    .update(text + '\n')
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Polls until nodeProblems() is empty; returns the seconds it took, or throws with the last problems. */
@@ -145,7 +149,10 @@ export async function waitRestored(node, unitHashesBefore, timeoutMs, since = pe
 /** Copies the sample kubelet (minus _output) into `dir` and builds it with DBG=1; returns the binary. */
 export function buildDebugKubelet(dir) {
   cpSync(path.join(ROOT, 'test/fixtures/kubelet-src'), dir, { recursive: true, filter: (s) => !s.includes('_output') });
-  execFileSync('make', ['-C', dir, 'WHAT=cmd/kubelet', 'DBG=1'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, GOFLAGS: '-buildvcs=false', GOPROXY: 'off' } });
+  execFileSync('make', ['-C', dir, 'WHAT=cmd/kubelet', 'DBG=1'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, GOFLAGS: '-buildvcs=false', GOPROXY: 'off' },
+  });
   return path.join(dir, '_output/local/bin/linux/amd64/kubelet');
 }
 

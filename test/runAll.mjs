@@ -77,7 +77,9 @@ for (const name of selected) {
   }
   passed += p;
   failed += f;
-  table.push(`${name.padEnd(12)} ${String(p).padStart(4)} passed ${String(f).padStart(4)} failed  ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  table.push(
+    `${name.padEnd(12)} ${String(p).padStart(4)} passed ${String(f).padStart(4)} failed  ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 }
 
 step('summary');

@@ -17,7 +17,10 @@ export function judgeDebugBinary(sections: readonly ElfSection[], settings: Read
   const hasDwarf = sections.some((s) => s.name === '.debug_info' || s.name === '.zdebug_info');
   if (!hasDwarf) {
     const flags = ldflagWords(ldflags).filter((w) => w === '-s' || w === '-w');
-    return { kind: 'stripped', evidence: flags.length > 0 ? `it was linked with -ldflags="${flags.join(' ')} …"` : 'it has no DWARF sections (it was stripped)' };
+    return {
+      kind: 'stripped',
+      evidence: flags.length > 0 ? `it was linked with -ldflags="${flags.join(' ')} …"` : 'it has no DWARF sections (it was stripped)',
+    };
   }
   if (settings.size === 0) {
     return { kind: 'unknown', evidence: 'it records no build settings, so how it was compiled cannot be told' };
@@ -27,7 +30,10 @@ export function judgeDebugBinary(sections: readonly ElfSection[], settings: Read
     return { kind: 'optimised', evidence: 'it was compiled without -gcflags, so with optimisations and inlining' };
   }
   if (!disablesOptimisationEverywhere(gcflags)) {
-    return { kind: 'optimised', evidence: `it was compiled with -gcflags="${gcflags.trim()}", which does not turn off optimisations and inlining for all packages (all=-N -l)` };
+    return {
+      kind: 'optimised',
+      evidence: `it was compiled with -gcflags="${gcflags.trim()}", which does not turn off optimisations and inlining for all packages (all=-N -l)`,
+    };
   }
   return { kind: 'ok' };
 }
@@ -49,5 +55,8 @@ export function disablesOptimisationEverywhere(gcflags: string): boolean {
 
 /** The words of an -ldflags value, ignoring the quoted values of -X. */
 function ldflagWords(ldflags: string): string[] {
-  return ldflags.replace(/'[^']*'/g, "''").split(/\s+/).filter(Boolean);
+  return ldflags
+    .replace(/'[^']*'/g, "''")
+    .split(/\s+/)
+    .filter(Boolean);
 }

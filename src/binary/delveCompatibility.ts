@@ -58,7 +58,9 @@ export function supportedGoWindow(delve: { minor: number; patch?: number }): [nu
     row = rows.length === 1 ? rows[0] : undefined; // the window differs by patch: we cannot tell.
   } else {
     // A patch newer than any we know keeps its minor's last window (patches do not drop Go versions).
-    row = rows.find((r) => patch >= r.patches[0] && patch <= r.patches[1]) ?? (patch > rows[rows.length - 1].patches[1] ? rows[rows.length - 1] : undefined);
+    row =
+      rows.find((r) => patch >= r.patches[0] && patch <= r.patches[1]) ??
+      (patch > rows[rows.length - 1].patches[1] ? rows[rows.length - 1] : undefined);
   }
   return row ? [row.go[0], row.go[1]] : undefined;
 }
@@ -82,9 +84,7 @@ export function disablesGoVersionCheck(dlvFlags: readonly string[] = []): boolea
 
 export const CHECK_GO_VERSION_OFF = '--check-go-version=false';
 
-export type Compatibility =
-  | { ok: true; warning?: string }
-  | { ok: false; reason: string; installCommand?: string; install: string };
+export type Compatibility = { ok: true; warning?: string } | { ok: false; reason: string; installCommand?: string; install: string };
 
 /**
  * Does `delve` accept a binary built by `goVersion`? With `--check-go-version=false` among the
@@ -98,7 +98,10 @@ export function checkDelveSupportsGo(delve: DelveVersion, goVersion: string, dlv
   const window = supportedGoWindow(delve);
   if (!window) {
     // A release newer (or older) than this table: Delve checks on its own when it loads the binary.
-    return { ok: true, warning: `Delve ${delve.version} is not in this extension's compatibility table; Delve itself will check that it supports ${goVersion}.` };
+    return {
+      ok: true,
+      warning: `Delve ${delve.version} is not in this extension's compatibility table; Delve itself will check that it supports ${goVersion}.`,
+    };
   }
   const [low, high] = window;
   if (go[1] >= low && go[1] <= high) {
@@ -106,7 +109,10 @@ export function checkDelveSupportsGo(delve: DelveVersion, goVersion: string, dlv
   }
   const reason = `Delve ${delve.version} on the node debugs binaries built by Go 1.${low} to 1.${high}, but this binary was built by ${goVersion}`;
   if (disablesGoVersionCheck(dlvFlags)) {
-    return { ok: true, warning: `${reason}. Going on because dlvFlags contains ${CHECK_GO_VERSION_OFF}; Delve may show wrong values or fail to stop.` };
+    return {
+      ok: true,
+      warning: `${reason}. Going on because dlvFlags contains ${CHECK_GO_VERSION_OFF}; Delve may show wrong values or fail to stop.`,
+    };
   }
   const exact = newestDelveFor(go[1]);
   if (exact) {
@@ -115,7 +121,12 @@ export function checkDelveSupportsGo(delve: DelveVersion, goVersion: string, dlv
   const newest = DELVE_RELEASES[DELVE_RELEASES.length - 1];
   if (go[1] > newest.go[1]) {
     // Newer than every release we know: only a later Delve can help, and @latest is the one to try.
-    return { ok: false, reason, install: `a Delve release newer than 1.${newest.minor}.${newest.patches[1]} that supports Go 1.${go[1]}`, installCommand: 'go install github.com/go-delve/delve/cmd/dlv@latest' };
+    return {
+      ok: false,
+      reason,
+      install: `a Delve release newer than 1.${newest.minor}.${newest.patches[1]} that supports Go 1.${go[1]}`,
+      installCommand: 'go install github.com/go-delve/delve/cmd/dlv@latest',
+    };
   }
   return { ok: false, reason, install: `a Delve release that supports Go 1.${go[1]} (Delve 1.7 and later support Go 1.15 and later only)` };
 }

@@ -22,10 +22,13 @@ export async function withLocalReader<T>(file: string, use: (readAt: ReadAt) => 
 export async function withSftpReader<T>(sftp: SFTPWrapper, file: string, use: (readAt: ReadAt) => Promise<T>): Promise<T> {
   const handle = await new Promise<Buffer>((resolve, reject) => sftp.open(file, 'r', (err, h) => (err ? reject(err) : resolve(h))));
   try {
-    return await use((offset, length) => new Promise((resolve, reject) => {
-      const buffer = Buffer.alloc(length);
-      sftp.read(handle, buffer, 0, length, offset, (err, bytesRead) => (err ? reject(err) : resolve(buffer.subarray(0, bytesRead))));
-    }));
+    return await use(
+      (offset, length) =>
+        new Promise((resolve, reject) => {
+          const buffer = Buffer.alloc(length);
+          sftp.read(handle, buffer, 0, length, offset, (err, bytesRead) => (err ? reject(err) : resolve(buffer.subarray(0, bytesRead))));
+        }),
+    );
   } finally {
     sftp.close(handle, () => undefined);
   }

@@ -27,7 +27,13 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
       }
       const folder = vscode.workspace.workspaceFolders?.[0];
       const saved = findSavedConfiguration(folder, host);
-      const config: vscode.DebugConfiguration = saved ?? { type: 'kubelet', request: 'launch', name: vscode.l10n.t('Debug kubelet on {0}', host), host, breakAt: ['syncLoop'] };
+      const config: vscode.DebugConfiguration = saved ?? {
+        type: 'kubelet',
+        request: 'launch',
+        name: vscode.l10n.t('Debug kubelet on {0}', host),
+        host,
+        breakAt: ['syncLoop'],
+      };
       const started = await vscode.debug.startDebugging(folder, config);
       if (started && !saved && folder) {
         void offerToSave(folder, config);
@@ -42,11 +48,17 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
       const picks = stages.map((s) => ({ label: `${STAGE_NAMES.indexOf(s.stage) + 1}. ${s.stage}`, description: s.func, func: s.func }));
       const chosen = await vscode.window.showQuickPick(picks, {
         title: have ? vscode.l10n.t('Break at startup stage (stages in this kubelet)') : vscode.l10n.t('Break at startup stage'),
-        placeHolder: vscode.l10n.t('The kubelet runs these in this order; stages that run once at start-up are hit on the next debug start'),
+        placeHolder: vscode.l10n.t(
+          'The kubelet runs these in this order; stages that run once at start-up are hit on the next debug start',
+        ),
         canPickMany: true,
       });
       if (chosen && chosen.length > 0) {
-        const existing = new Set(vscode.debug.breakpoints.filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint).map((b) => b.functionName));
+        const existing = new Set(
+          vscode.debug.breakpoints
+            .filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint)
+            .map((b) => b.functionName),
+        );
         vscode.debug.addBreakpoints(chosen.filter((c) => !existing.has(c.func)).map((c) => new vscode.FunctionBreakpoint(c.func, true)));
       }
     }),
@@ -58,8 +70,10 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
       }
       const unit = vscode.workspace.getConfiguration('kubelet').get<string>('unit', 'kubelet.service');
       try {
-        const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring {0} on {1}', unit, host) },
-          () => restoreUnitOnNode(connections.get(host), unit));
+        const report = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring {0} on {1}', unit, host) },
+          () => restoreUnitOnNode(connections.get(host), unit),
+        );
         const ok = report.activeState === 'active' && report.leftovers.length === 0;
         const message = ok
           ? vscode.l10n.t('{0} on {1} is active again (PID {2}, {3}).', unit, host, report.mainPid, report.executable)
@@ -85,7 +99,12 @@ function findSavedConfiguration(folder: vscode.WorkspaceFolder | undefined, host
 
 async function offerToSave(folder: vscode.WorkspaceFolder, config: vscode.DebugConfiguration): Promise<void> {
   const save = vscode.l10n.t('Save to launch.json');
-  if ((await vscode.window.showInformationMessage(vscode.l10n.t('Save "{0}" to launch.json, so F5 starts it next time?', config.name), save)) !== save) {
+  if (
+    (await vscode.window.showInformationMessage(
+      vscode.l10n.t('Save "{0}" to launch.json, so F5 starts it next time?', config.name),
+      save,
+    )) !== save
+  ) {
     return;
   }
   const launch = vscode.workspace.getConfiguration('launch', folder);

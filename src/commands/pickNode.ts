@@ -11,7 +11,11 @@ export async function pickNode(nodes: KnownNodes, title: string): Promise<string
     quickPick.title = title;
     quickPick.placeholder = vscode.l10n.t('Pick a node, or type user@host:port');
     quickPick.ignoreFocusOut = true;
-    const base = known.map((n) => ({ label: n.spec, description: n.source === 'sshConfig' ? vscode.l10n.t('from SSH config') : vscode.l10n.t('from settings'), spec: n.spec }));
+    const base = known.map((n) => ({
+      label: n.spec,
+      description: n.source === 'sshConfig' ? vscode.l10n.t('from SSH config') : vscode.l10n.t('from settings'),
+      spec: n.spec,
+    }));
     quickPick.items = base;
     quickPick.onDidChangeValue((value) => {
       const typed = value.trim();

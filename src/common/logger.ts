@@ -8,4 +8,3 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
 }
-

@@ -9,7 +9,10 @@ import { KubeletLaunchConfig, validateLaunchConfig, withDefaults } from './launc
 export type PrepareTarget = (config: KubeletLaunchConfig, folder: vscode.WorkspaceFolder | undefined) => Promise<string | undefined>;
 
 export class KubeletConfigurationProvider implements vscode.DebugConfigurationProvider {
-  constructor(private readonly nodes: KnownNodes, private readonly prepare: PrepareTarget) {}
+  constructor(
+    private readonly nodes: KnownNodes,
+    private readonly prepare: PrepareTarget,
+  ) {}
 
   /** One ready-to-run entry per known node, shown under "Kubelet" in the Run and Debug picker. */
   async provideDebugConfigurations(): Promise<vscode.DebugConfiguration[]> {
@@ -22,7 +25,10 @@ export class KubeletConfigurationProvider implements vscode.DebugConfigurationPr
     }));
   }
 
-  async resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+  async resolveDebugConfiguration(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
     // F5 with no launch.json arrives as an empty configuration.
     if (!config.type && !config.request && !config.name) {
       config = { type: 'kubelet', request: 'launch', name: 'Debug kubelet on node' } as vscode.DebugConfiguration;
@@ -37,11 +43,17 @@ export class KubeletConfigurationProvider implements vscode.DebugConfigurationPr
     return withDefaults(config) as vscode.DebugConfiguration;
   }
 
-  async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+  async resolveDebugConfigurationWithSubstitutedVariables(
+    folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
     const { problems, config: valid } = validateLaunchConfig(config);
     if (problems.length > 0) {
       const open = 'Open launch.json';
-      const choice = await vscode.window.showErrorMessage(`The kubelet launch configuration "${config.name}" has problems: ${problems.join(' ')}`, open);
+      const choice = await vscode.window.showErrorMessage(
+        `The kubelet launch configuration "${config.name}" has problems: ${problems.join(' ')}`,
+        open,
+      );
       if (choice === open) {
         await vscode.commands.executeCommand('debug.addConfiguration');
       }

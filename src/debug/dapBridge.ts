@@ -14,7 +14,10 @@ export class DapBridge {
   private closedByUs = false;
   private ended = false;
 
-  constructor(private readonly stream: Duplex, private readonly events: DapBridgeEvents) {
+  constructor(
+    private readonly stream: Duplex,
+    private readonly events: DapBridgeEvents,
+  ) {
     const reader = new DapMessageReader((m) => this.events.message(m));
     stream.on('data', (chunk: Buffer) => {
       try {

@@ -137,7 +137,10 @@ export class KubeletDapProxy {
       case 'restart':
         // Delve's restart would kill the kubelet and start a fresh one outside systemd. VS Code only
         // sends this when restart is advertised, which fromDelve prevents; refuse it all the same.
-        this.o.toClient({ ...new Response(request, 'Restart ends this session and starts a new one (the node is restored in between).'), success: false } as DebugProtocol.Response);
+        this.o.toClient({
+          ...new Response(request, 'Restart ends this session and starts a new one (the node is restored in between).'),
+          success: false,
+        } as DebugProtocol.Response);
         return;
       case 'disconnect':
       case 'terminate':
@@ -187,7 +190,10 @@ export class KubeletDapProxy {
         // Nothing the user set can halt it, but Delve may still stop (a hard-coded breakpoint in the
         // program): resume at once, and say so.
         const body = event.body as DebugProtocol.StoppedEvent['body'];
-        this.output(`Delve halted ${this.haltFreeUnit} (${body.reason}${body.description ? `: ${body.description}` : ''}); resumed at once because "haltFree" is on.\n`, 'important');
+        this.output(
+          `Delve halted ${this.haltFreeUnit} (${body.reason}${body.description ? `: ${body.description}` : ''}); resumed at once because "haltFree" is on.\n`,
+          'important',
+        );
         void this.ownRequest('continue', { threadId: body.threadId ?? this.threadId });
         return;
       }
@@ -226,7 +232,14 @@ export class KubeletDapProxy {
       case 'setInstructionBreakpoints':
       case 'setDataBreakpoints': {
         const requested = (request.arguments as { breakpoints: unknown[] }).breakpoints;
-        response.body = { breakpoints: withRefusals(requested, requested.map((_, i) => i), [], haltRefusal(unit)) };
+        response.body = {
+          breakpoints: withRefusals(
+            requested,
+            requested.map((_, i) => i),
+            [],
+            haltRefusal(unit),
+          ),
+        };
         break;
       }
       case 'setExceptionBreakpoints': {
@@ -235,7 +248,14 @@ export class KubeletDapProxy {
         if (requested.length === 0) {
           return false;
         }
-        response.body = { breakpoints: withRefusals(requested, requested.map((_, i) => i), [], haltRefusal(unit, 'stopping on exceptions')) };
+        response.body = {
+          breakpoints: withRefusals(
+            requested,
+            requested.map((_, i) => i),
+            [],
+            haltRefusal(unit, 'stopping on exceptions'),
+          ),
+        };
         break;
       }
       default:
@@ -249,8 +269,10 @@ export class KubeletDapProxy {
     const message = haltRefusal(this.haltFreeUnit!);
     // When Delve failed the logpoints it was given, they show its reason; the refused ones show ours.
     const fromDelve: DebugProtocol.Breakpoint[] = response.success
-      ? (response.body as { breakpoints?: DebugProtocol.Breakpoint[] } | undefined)?.breakpoints ?? []
-      : refusal.requested.filter((_, i) => !refusal.refused.includes(i)).map(() => ({ verified: false, reason: 'failed', message: response.message }));
+      ? ((response.body as { breakpoints?: DebugProtocol.Breakpoint[] } | undefined)?.breakpoints ?? [])
+      : refusal.requested
+          .filter((_, i) => !refusal.refused.includes(i))
+          .map(() => ({ verified: false, reason: 'failed', message: response.message }));
     response.success = true;
     response.message = undefined;
     response.body = { breakpoints: withRefusals(refusal.requested, refusal.refused, fromDelve, message) };
@@ -304,14 +326,18 @@ export class KubeletDapProxy {
           const ok = report.activeState === 'active' && report.leftovers.length === 0;
           outcome = {
             restored: ok,
-            message: ok ? `Restored: the unit is active again, PID ${report.mainPid}, running ${report.executable}.`
+            message: ok
+              ? `Restored: the unit is active again, PID ${report.mainPid}, running ${report.executable}.`
               : `The node was restored, but check it: state ${report.activeState}${report.leftovers.length ? `; left behind: ${report.leftovers.join(', ')}` : ''}.`,
           };
           for (const note of report.notes ?? []) {
             outcome.message += ` ${note}`;
           }
         } catch (err) {
-          outcome = { restored: false, message: `${(err as Error).message} The node-side safeguard will restore the unit once its lease runs out.` };
+          outcome = {
+            restored: false,
+            message: `${(err as Error).message} The node-side safeguard will restore the unit once its lease runs out.`,
+          };
         }
         this.output(`${outcome.message}\n`, outcome.restored ? 'console' : 'important');
         this.o.log.info(outcome.message);

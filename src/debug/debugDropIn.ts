@@ -57,7 +57,9 @@ export function buildDebugDropIn(options: DebugDropInOptions): string {
     'KillMode=control-group',
     // journalctl -t kubelet and log shippers keep seeing the kubelet's lines while it runs under Delve.
     // systemd takes this value literally (no quoting), so only a plain name is written.
-    ...(options.syslogIdentifier && /^[A-Za-z0-9_.@-]+$/.test(options.syslogIdentifier) ? [`SyslogIdentifier=${options.syslogIdentifier}`] : []),
+    ...(options.syslogIdentifier && /^[A-Za-z0-9_.@-]+$/.test(options.syslogIdentifier)
+      ? [`SyslogIdentifier=${options.syslogIdentifier}`]
+      : []),
     'ExecStart=',
     `ExecStart=${command}`,
   ];

@@ -86,9 +86,11 @@ export class DebugSessions {
   async dispose(): Promise<void> {
     const entries = [...this.prepared.values()];
     this.prepared.clear();
-    await Promise.all(entries.map(async ({ target, timer }) => {
-      clearTimeout(timer);
-      await target.restore().catch((e: Error) => this.log.error(e.message));
-    }));
+    await Promise.all(
+      entries.map(async ({ target, timer }) => {
+        clearTimeout(timer);
+        await target.restore().catch((e: Error) => this.log.error(e.message));
+      }),
+    );
   }
 }

@@ -2,7 +2,8 @@
 // output lands too. This tells Delve's lines (its logrus format) from the program's. No VS Code imports.
 
 // "2026-12-01T23:16:39Z info layer=debugger launching process with args: [...]"
-const DELVE_LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:trace|debug|info|warning|error|fatal|panic) layer=[a-z]+ /;
+const DELVE_LOG_LINE =
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?:trace|debug|info|warning|error|fatal|panic) layer=[a-z]+ /;
 
 export function isDelveLogLine(line: string): boolean {
   return DELVE_LOG_LINE.test(line);

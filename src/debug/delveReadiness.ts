@@ -42,9 +42,10 @@ export async function waitForDelveReady(node: NodeConnection, o: DelveReadyOptio
       if (err instanceof DelveRpcError && err.reason === 'aborted') {
         throw err;
       }
-      const why = err instanceof DelveRpcError && err.reason === 'timeout'
-        ? `did not finish loading the binary within ${o.timeoutSeconds} s (raise kubelet.debug.delveStartTimeoutSeconds on a slow node)`
-        : 'exited while loading the binary';
+      const why =
+        err instanceof DelveRpcError && err.reason === 'timeout'
+          ? `did not finish loading the binary within ${o.timeoutSeconds} s (raise kubelet.debug.delveStartTimeoutSeconds on a slow node)`
+          : 'exited while loading the binary';
       throw await delveFailed(node, o.unit, why);
     }
     return { rpc, listenSeconds, loadSeconds: (Date.now() - started) / 1000 - listenSeconds };
@@ -74,7 +75,8 @@ async function waitListening(node: NodeConnection, o: DelveReadyOptions, deadlin
 
 /** The error for a Delve that did not come up, with what it said in the journal. */
 async function delveFailed(node: NodeConnection, unit: string, why: string): Promise<UserError> {
-  const journal = await node.execAsRoot(['journalctl', '--no-pager', '-o', 'cat', '-n', '20', '-u', unit], { timeoutMs: 15_000 })
+  const journal = await node
+    .execAsRoot(['journalctl', '--no-pager', '-o', 'cat', '-n', '20', '-u', unit], { timeoutMs: 15_000 })
     .catch(() => ({ stdout: '' }));
   const said = lastWords(journal.stdout);
   const hint = /-ldflags='-s -w'|could not open debug info/.test(journal.stdout)

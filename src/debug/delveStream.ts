@@ -63,7 +63,10 @@ export async function openDelveStream(node: NodeConnection, port: number, signal
       }
     };
     const onAbort = () => fail(errors.cancelled());
-    const timer = setTimeout(() => fail(errors.delveRelayFailed(node.spec, port, `no answer within ${OPEN_TIMEOUT_MS / 1000} s`, stderr)), OPEN_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(errors.delveRelayFailed(node.spec, port, `no answer within ${OPEN_TIMEOUT_MS / 1000} s`, stderr)),
+      OPEN_TIMEOUT_MS,
+    );
     signal?.addEventListener('abort', onAbort);
     channel.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-4096);
@@ -78,14 +81,20 @@ export async function openDelveStream(node: NodeConnection, port: number, signal
       if (settled) {
         if ((code !== 0 || sig) && channel.listenerCount('error') > 0) {
           // Failed after connecting: say why to whoever reads the stream (it ends right after).
-          channel.emit('error', new Error(`the relay to Delve ended (${sig ?? `exit ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`));
+          channel.emit(
+            'error',
+            new Error(`the relay to Delve ended (${sig ?? `exit ${code}`})${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}`),
+          );
         }
         return;
       }
       // The exit status can arrive before the last of stderr (sudo's reason): judge once it has ended.
-      const judge = () => fail(/sudo: (a password is required|a terminal is required)/.test(stderr)
-        ? errors.sudoNeedsPassword(node.spec, node.user ?? '?')
-        : errors.delveRelayFailed(node.spec, port, sig ? `the relay was killed (${sig})` : `the relay exited with ${code}`, stderr));
+      const judge = () =>
+        fail(
+          /sudo: (a password is required|a terminal is required)/.test(stderr)
+            ? errors.sudoNeedsPassword(node.spec, node.user ?? '?')
+            : errors.delveRelayFailed(node.spec, port, sig ? `the relay was killed (${sig})` : `the relay exited with ${code}`, stderr),
+        );
       if (stderrEnded) {
         judge();
       } else {

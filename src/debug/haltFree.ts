@@ -6,7 +6,8 @@ import type { DelveRpc } from './delveRpc';
 
 /** Why a breakpoint (or a pause) is refused, in the words the user sees. */
 export function haltRefusal(unit: string, what = 'this breakpoint'): string {
-  const consequence = unit === 'kubelet.service' ? 'a halted kubelet makes its node NotReady after about 40 s' : `${unit} stops serving while it is halted`;
+  const consequence =
+    unit === 'kubelet.service' ? 'a halted kubelet makes its node NotReady after about 40 s' : `${unit} stops serving while it is halted`;
   return `Refused: "haltFree" is on, and ${what} would halt ${unit} (${consequence}). Add a log message to make it a logpoint, which prints without halting, or remove "haltFree" from the launch configuration.`;
 }
 
@@ -15,7 +16,11 @@ export function isLogpoint(breakpoint: DebugProtocol.SourceBreakpoint): boolean 
 }
 
 /** The setBreakpoints arguments with only the logpoints left, and the indexes of the refused ones. */
-export function keepLogpoints(args: DebugProtocol.SetBreakpointsArguments): { forward: DebugProtocol.SetBreakpointsArguments; refused: number[]; requested: DebugProtocol.SourceBreakpoint[] } {
+export function keepLogpoints(args: DebugProtocol.SetBreakpointsArguments): {
+  forward: DebugProtocol.SetBreakpointsArguments;
+  refused: number[];
+  requested: DebugProtocol.SourceBreakpoint[];
+} {
   const requested = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
   const refused = requested.flatMap((bp, i) => (isLogpoint(bp) ? [] : [i]));
   const kept = requested.filter(isLogpoint);
@@ -23,7 +28,12 @@ export function keepLogpoints(args: DebugProtocol.SetBreakpointsArguments): { fo
 }
 
 /** Delve's answer for the forwarded breakpoints, with the refused ones put back in their places. */
-export function withRefusals(requested: readonly unknown[], refused: readonly number[], fromDelve: readonly DebugProtocol.Breakpoint[], message: string): DebugProtocol.Breakpoint[] {
+export function withRefusals(
+  requested: readonly unknown[],
+  refused: readonly number[],
+  fromDelve: readonly DebugProtocol.Breakpoint[],
+  message: string,
+): DebugProtocol.Breakpoint[] {
   let next = 0;
   return requested.map((bp, i) => {
     if (!refused.includes(i)) {

@@ -17,7 +17,11 @@ export class HaltTimer implements vscode.Disposable {
   private warned = false;
   private disposed = false;
 
-  constructor(private readonly session: vscode.DebugSession, private readonly host: string, private readonly graceSeconds: number) {
+  constructor(
+    private readonly session: vscode.DebugSession,
+    private readonly host: string,
+    private readonly graceSeconds: number,
+  ) {
     // The id makes the item this session's own: with one shared id, two sessions overwrote each
     // other's count and the entry vanished when either ended.
     this.item = vscode.window.createStatusBarItem(`kubelet.halted.${session.id}`, vscode.StatusBarAlignment.Left, 100);
@@ -47,14 +51,16 @@ export class HaltTimer implements vscode.Disposable {
     this.item.backgroundColor = late ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     if (late && !this.warned) {
       this.warned = true;
-      void vscode.window.showWarningMessage(
-        `The kubelet on ${this.host} has been halted for ${seconds} s; the node turns NotReady after about ${this.graceSeconds} s.`,
-        'Continue',
-      ).then((choice) => {
-        if (choice === 'Continue') {
-          void this.continueThisSession();
-        }
-      });
+      void vscode.window
+        .showWarningMessage(
+          `The kubelet on ${this.host} has been halted for ${seconds} s; the node turns NotReady after about ${this.graceSeconds} s.`,
+          'Continue',
+        )
+        .then((choice) => {
+          if (choice === 'Continue') {
+            void this.continueThisSession();
+          }
+        });
     }
   }
 

@@ -26,7 +26,16 @@ import { clearPanicStops } from './haltFree';
 import { waitForDelveReady } from './delveReadiness';
 import type { BuildSettings, KubeletLaunchConfig } from './launchConfig';
 import { LaunchSteps, StepTimings } from './launchSteps';
-import { armScript, disarmNotes, disarmScript, inspectScript, safeguardPaths, SafeguardPaths, SessionHolder, shArgv } from './nodeSafeguard';
+import {
+  armScript,
+  disarmNotes,
+  disarmScript,
+  inspectScript,
+  safeguardPaths,
+  SafeguardPaths,
+  SessionHolder,
+  shArgv,
+} from './nodeSafeguard';
 import { openDelveStream } from './delveStream';
 
 export type { StepTimings };
@@ -86,7 +95,15 @@ export interface RestoreReport {
 /** Measured: Delve loads the 153 MB v1.20 debug kubelet in 3.5–4.7 s on 2 idle cores; leave room for a loaded node. */
 export const DEFAULT_DELVE_START_TIMEOUT_SECONDS = 90;
 
-const GOARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', arm64: 'arm64', armv7l: 'arm', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GOARCH: Record<string, string> = {
+  x86_64: 'amd64',
+  aarch64: 'arm64',
+  arm64: 'arm64',
+  armv7l: 'arm',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** Where the debug binary comes from, once the configuration is resolved. */
 type ResolvedBuild =
@@ -97,13 +114,20 @@ type ResolvedBuild =
 /** The binary to check and install: a local file to upload, or a file the build left on the node. */
 type BuiltBinary = { local: string } | { onNode: string };
 
-export async function launchKubeletUnderDelve(node: NodeConnection, config: KubeletLaunchConfig, workspaceRoot: string | undefined, hooks: LaunchHooks): Promise<DebugTarget> {
+export async function launchKubeletUnderDelve(
+  node: NodeConnection,
+  config: KubeletLaunchConfig,
+  workspaceRoot: string | undefined,
+  hooks: LaunchHooks,
+): Promise<DebugTarget> {
   const steps = new LaunchSteps(hooks.signal, hooks.progress);
   const paths = safeguardPaths(config.unit);
   const open = (port: number) => (hooks.openDelveStream ?? openDelveStream)(node, port, hooks.signal);
 
   const nodeFacts = await steps.run('checks', `Connecting to ${node.spec}`, () => checkNode(node, config, paths, hooks));
-  const build = await steps.run('checks', 'Choosing the debug build', () => resolveBuild(node, config.build, workspaceRoot, nodeFacts.arch));
+  const build = await steps.run('checks', 'Choosing the debug build', () =>
+    resolveBuild(node, config.build, workspaceRoot, nodeFacts.arch),
+  );
   const binary = await steps.run('build', buildTitle(build, node), () => runBuild(node, build, hooks));
   const facts = await steps.run('checks', 'Checking the debug binary', () => verifyBinary(node, binary, nodeFacts.delve, config, hooks));
   await steps.run('upload', 'Uploading the debug binary', () => installBinary(node, binary, config.remoteBinary, hooks));
@@ -118,28 +142,45 @@ export async function launchKubeletUnderDelve(node: NodeConnection, config: Kube
     }
   };
   try {
-    const ready = await steps.run('delveLoad', `Waiting for Delve to load ${path.posix.basename(config.remoteBinary)}`, () => waitForDelveReady(node, {
-      unit: config.unit,
-      port: armed.port,
-      signal: hooks.signal,
-      timeoutSeconds: hooks.delveStartTimeoutSeconds ?? DEFAULT_DELVE_START_TIMEOUT_SECONDS,
-      keepAlive: renewLease,
-      openStream: () => open(armed.port),
-    }));
+    const ready = await steps.run('delveLoad', `Waiting for Delve to load ${path.posix.basename(config.remoteBinary)}`, () =>
+      waitForDelveReady(node, {
+        unit: config.unit,
+        port: armed.port,
+        signal: hooks.signal,
+        timeoutSeconds: hooks.delveStartTimeoutSeconds ?? DEFAULT_DELVE_START_TIMEOUT_SECONDS,
+        keepAlive: renewLease,
+        openStream: () => open(armed.port),
+      }),
+    );
     try {
       const rpcLimits = { timeoutMs: 60_000, signal: hooks.signal };
-      const [functions, sources] = await steps.run('delveLoad', 'Reading the binary\'s functions and sources', () => Promise.all([
-        ready.rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.', rpcLimits),
-        ready.rpc.listSources('', rpcLimits),
-      ]));
+      const [functions, sources] = await steps.run('delveLoad', "Reading the binary's functions and sources", () =>
+        Promise.all([
+          ready.rpc.listFunctions('^k8s\\.io/kubernetes/(cmd/kubelet/app|pkg/kubelet)\\.', rpcLimits),
+          ready.rpc.listSources('', rpcLimits),
+        ]),
+      );
       if (config.haltFree) {
         // A fatal panic must end the program, not halt it with nobody allowed to stop.
         await clearPanicStops(ready.rpc, rpcLimits);
       }
-      hooks.log.info(`Delve listened after ${ready.listenSeconds.toFixed(2)} s and loaded the binary after ${ready.loadSeconds.toFixed(2)} s more.`);
+      hooks.log.info(
+        `Delve listened after ${ready.listenSeconds.toFixed(2)} s and loaded the binary after ${ready.loadSeconds.toFixed(2)} s more.`,
+      );
       return {
-        node, unit: config.unit, port: armed.port, remoteBinary: config.remoteBinary, goVersion: facts.info.goVersion, kubeVersion,
-        timings: steps.timings, paths, functions, sources, openStream: () => open(armed.port), restore, renewLease,
+        node,
+        unit: config.unit,
+        port: armed.port,
+        remoteBinary: config.remoteBinary,
+        goVersion: facts.info.goVersion,
+        kubeVersion,
+        timings: steps.timings,
+        paths,
+        functions,
+        sources,
+        openStream: () => open(armed.port),
+        restore,
+        renewLease,
       };
     } finally {
       ready.rpc.close();
@@ -176,7 +217,12 @@ async function checkNode(node: NodeConnection, config: KubeletLaunchConfig, path
 }
 
 /** Fills in the build command for the tree at hand when the configuration leaves it out. */
-async function resolveBuild(node: NodeConnection, build: BuildSettings, workspaceRoot: string | undefined, arch: string): Promise<ResolvedBuild> {
+async function resolveBuild(
+  node: NodeConnection,
+  build: BuildSettings,
+  workspaceRoot: string | undefined,
+  arch: string,
+): Promise<ResolvedBuild> {
   const withArch = (s: string) => s.replace(/\$\{arch\}/g, arch);
   const output = withArch(build.output ?? '_output/local/bin/linux/${arch}/kubelet');
   // validateLaunchConfig already asked for these; a configuration built by hand gets the same words.
@@ -197,18 +243,27 @@ async function resolveBuild(node: NodeConnection, build: BuildSettings, workspac
   }
   const cwd = build.cwd || workspaceRoot;
   if (!cwd) {
-    throw new UserError(ErrorCode.BuildFailed, 'build.where is "local" but no workspace folder is open. Open the Kubernetes tree, or set build.cwd.', ['openSettings']);
+    throw new UserError(
+      ErrorCode.BuildFailed,
+      'build.where is "local" but no workspace folder is open. Open the Kubernetes tree, or set build.cwd.',
+      ['openSettings'],
+    );
   }
-  const golangSh = build.command ? undefined : await fs.promises.readFile(path.join(cwd, 'hack', 'lib', 'golang.sh'), 'utf8').catch(() => undefined);
+  const golangSh = build.command
+    ? undefined
+    : await fs.promises.readFile(path.join(cwd, 'hack', 'lib', 'golang.sh'), 'utf8').catch(() => undefined);
   const choice = build.command ? { command: build.command, reason: 'from the launch configuration' } : chooseDebugBuildCommand(golangSh);
   return { where: 'local', command: withArch(choice.command), reason: choice.reason, cwd, output };
 }
 
 function buildTitle(build: ResolvedBuild, node: NodeConnection): string {
   switch (build.where) {
-    case 'local': return `Building: ${build.command}`;
-    case 'node': return `Building on ${node.spec}: ${build.command}`;
-    case 'none': return `Using ${build.binary}`;
+    case 'local':
+      return `Building: ${build.command}`;
+    case 'node':
+      return `Building on ${node.spec}: ${build.command}`;
+    case 'none':
+      return `Using ${build.binary}`;
   }
 }
 
@@ -231,7 +286,12 @@ async function runBuild(node: NodeConnection, build: ResolvedBuild, hooks: Launc
         onStderr: (c) => hooks.buildOutput(c.toString('utf8')),
       });
       if (result.code !== 0) {
-        throw new UserError(ErrorCode.BuildFailed, `The build on ${node.spec} failed (exit ${result.code}); the kubelet was not touched. See the build output for the compiler's errors.`, ['showLog'], result.stderr);
+        throw new UserError(
+          ErrorCode.BuildFailed,
+          `The build on ${node.spec} failed (exit ${result.code}); the kubelet was not touched. See the build output for the compiler's errors.`,
+          ['showLog'],
+          result.stderr,
+        );
       }
       return { onNode: path.posix.join(build.sourceDir, build.output) };
     }
@@ -239,16 +299,25 @@ async function runBuild(node: NodeConnection, build: ResolvedBuild, hooks: Launc
 }
 
 /** Delve must support the binary's Go, and the binary must carry what a debugger needs. */
-async function verifyBinary(node: NodeConnection, binary: BuiltBinary, delve: NodeFacts['delve'], config: KubeletLaunchConfig, hooks: LaunchHooks): Promise<BinaryFacts> {
+async function verifyBinary(
+  node: NodeConnection,
+  binary: BuiltBinary,
+  delve: NodeFacts['delve'],
+  config: KubeletLaunchConfig,
+  hooks: LaunchHooks,
+): Promise<BinaryFacts> {
   const where = 'local' in binary ? binary.local : `${binary.onNode} on ${node.spec}`;
   let facts: BinaryFacts;
   try {
-    facts = 'local' in binary
-      ? await withLocalReader(binary.local, readBinaryFacts)
-      : await withSftpReader(await node.sftp(), binary.onNode, readBinaryFacts);
+    facts =
+      'local' in binary
+        ? await withLocalReader(binary.local, readBinaryFacts)
+        : await withSftpReader(await node.sftp(), binary.onNode, readBinaryFacts);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { code?: number }).code === 2) {
-      throw new UserError(ErrorCode.BuildFailed, `The build did not produce ${where}. Check build.output; the kubelet was not touched.`, ['openSettings']);
+      throw new UserError(ErrorCode.BuildFailed, `The build did not produce ${where}. Check build.output; the kubelet was not touched.`, [
+        'openSettings',
+      ]);
     }
     throw new UserError(ErrorCode.NotAGoBinary, `${where} is not a Go binary Delve can debug: ${(err as Error).message}`);
   }
@@ -259,14 +328,23 @@ async function verifyBinary(node: NodeConnection, binary: BuiltBinary, delve: No
   if (compat.warning) {
     hooks.log.warn(compat.warning);
   }
-  const fix = 'Rebuild it for debugging: for Kubernetes before v1.24, make WHAT=cmd/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l"; from v1.24, make WHAT=cmd/kubelet DBG=1; otherwise go build -gcflags="all=-N -l" without -ldflags="-s -w".';
+  const fix =
+    'Rebuild it for debugging: for Kubernetes before v1.24, make WHAT=cmd/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l"; from v1.24, make WHAT=cmd/kubelet DBG=1; otherwise go build -gcflags="all=-N -l" without -ldflags="-s -w".';
   const verdict = facts.verdict;
   switch (verdict.kind) {
     case 'stripped':
-      throw new UserError(ErrorCode.NotDebuggable, `${where} has no debug information (${verdict.evidence}), so Delve cannot debug it. ${fix} The kubelet was not touched.`, ['showLog']);
+      throw new UserError(
+        ErrorCode.NotDebuggable,
+        `${where} has no debug information (${verdict.evidence}), so Delve cannot debug it. ${fix} The kubelet was not touched.`,
+        ['showLog'],
+      );
     case 'optimised':
       if (!config.allowOptimizedBinary) {
-        throw new UserError(ErrorCode.NotDebuggable, `${where} was built with optimisations (${verdict.evidence}): breakpoints would move or not bind, and variables would show as optimised away. ${fix} To debug it anyway, set "allowOptimizedBinary": true. The kubelet was not touched.`, ['showLog']);
+        throw new UserError(
+          ErrorCode.NotDebuggable,
+          `${where} was built with optimisations (${verdict.evidence}): breakpoints would move or not bind, and variables would show as optimised away. ${fix} To debug it anyway, set "allowOptimizedBinary": true. The kubelet was not touched.`,
+          ['showLog'],
+        );
       }
       hooks.log.warn(`${where} is optimised (${verdict.evidence}); debugging it anyway because allowOptimizedBinary is set.`);
       break;
@@ -287,16 +365,26 @@ async function verifyBinary(node: NodeConnection, binary: BuiltBinary, delve: No
 /** Puts the binary in place on the node (never over the node's own kubelet). */
 async function installBinary(node: NodeConnection, binary: BuiltBinary, remoteBinary: string, hooks: LaunchHooks): Promise<void> {
   if ('onNode' in binary) {
-    await node.runAsRoot('copying the binary into place', ['install', '-D', '-m', '0755', '--', binary.onNode, remoteBinary], { signal: hooks.signal });
+    await node.runAsRoot('copying the binary into place', ['install', '-D', '-m', '0755', '--', binary.onNode, remoteBinary], {
+      signal: hooks.signal,
+    });
     return;
   }
   const upload = await uploadBinary(node, binary.local, remoteBinary, { signal: hooks.signal, onProgress: hooks.uploadProgress });
-  hooks.log.info(upload.skipped ? `The node already has this binary (sha256 ${upload.sha256.slice(0, 12)}…); upload skipped.`
-    : `Uploaded ${(upload.bytes / 1e6).toFixed(1)} MB in ${upload.seconds.toFixed(2)} s.`);
+  hooks.log.info(
+    upload.skipped
+      ? `The node already has this binary (sha256 ${upload.sha256.slice(0, 12)}…); upload skipped.`
+      : `Uploaded ${(upload.bytes / 1e6).toFixed(1)} MB in ${upload.seconds.toFixed(2)} s.`,
+  );
 }
 
 /** A different minor (or crossing 1.31) changes the container hash: ask before that restarts every pod. */
-async function checkSkew(node: NodeConnection, facts: BinaryFacts, status: UnitStatus, hooks: LaunchHooks): Promise<KubeVersion | undefined> {
+async function checkSkew(
+  node: NodeConnection,
+  facts: BinaryFacts,
+  status: UnitStatus,
+  hooks: LaunchHooks,
+): Promise<KubeVersion | undefined> {
   const debugVersion = parseKubernetesVersion(facts.stampedVersion ?? '');
   const running = status.execStart[0] ? await readNodeBinaryVersion(node, status.execStart[0].path, hooks.signal) : '';
   const skew = checkVersionSkew(parseKubernetesVersion(running), debugVersion);
@@ -307,10 +395,20 @@ async function checkSkew(node: NodeConnection, facts: BinaryFacts, status: UnitS
 }
 
 /** Arms the safeguard and restarts the unit under Delve, in one root script on the node. */
-async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: SafeguardPaths, facts: NodeFacts, hooks: LaunchHooks): Promise<{ port: number; sessionId: string }> {
+async function arm(
+  node: NodeConnection,
+  config: KubeletLaunchConfig,
+  paths: SafeguardPaths,
+  facts: NodeFacts,
+  hooks: LaunchHooks,
+): Promise<{ port: number; sessionId: string }> {
   const port = await pickPort(node);
   const sessionId = randomBytes(6).toString('hex');
-  const holder: SessionHolder = { sessionId, holder: `${safeUser()}@${os.hostname()} (VS Code, pid ${process.pid})`, since: new Date().toISOString() };
+  const holder: SessionHolder = {
+    sessionId,
+    holder: `${safeUser()}@${os.hostname()} (VS Code, pid ${process.pid})`,
+    since: new Date().toISOString(),
+  };
   const dropInText = buildDebugDropIn({
     execStart: facts.execStart,
     dlvPath: facts.delve.path,
@@ -322,7 +420,19 @@ async function arm(node: NodeConnection, config: KubeletLaunchConfig, paths: Saf
     sessionId,
     syslogIdentifier: path.posix.basename(facts.status.execStart[0]?.path ?? config.unit.replace(/\.service$/, '')),
   });
-  const armed = await node.execAsRoot(shArgv(armScript({ paths, holder, wasActive: facts.status.activeState === 'active', graceSeconds: hooks.graceSeconds, dropInText, loginUser: node.user ?? 'root' })), { signal: hooks.signal });
+  const armed = await node.execAsRoot(
+    shArgv(
+      armScript({
+        paths,
+        holder,
+        wasActive: facts.status.activeState === 'active',
+        graceSeconds: hooks.graceSeconds,
+        dropInText,
+        loginUser: node.user ?? 'root',
+      }),
+    ),
+    { signal: hooks.signal },
+  );
   if (armed.code === 75) {
     throw heldError(node, config.unit, armed.stdout);
   }
@@ -344,7 +454,11 @@ async function refuseIfHeld(node: NodeConnection, paths: SafeguardPaths): Promis
     throw heldError(node, paths.unit, rest.join('\n'));
   }
   if (state === 'stale') {
-    throw new UserError(ErrorCode.StaleSession, `${paths.unit} on ${node.spec} was left in the debug state by an earlier session. Run "Kubelet: Restore kubelet on node" first.`, ['restore']);
+    throw new UserError(
+      ErrorCode.StaleSession,
+      `${paths.unit} on ${node.spec} was left in the debug state by an earlier session. Run "Kubelet: Restore kubelet on node" first.`,
+      ['restore'],
+    );
   }
 }
 
@@ -356,19 +470,24 @@ function heldError(node: NodeConnection, unit: string, sessionJson: string): Use
   } catch {
     // An unreadable session file still means the node is taken.
   }
-  return new UserError(ErrorCode.SessionHeld, `${unit} on ${node.spec} is already being debugged by ${who}. Only one session per unit and node is allowed; end that one first.`);
+  return new UserError(
+    ErrorCode.SessionHeld,
+    `${unit} on ${node.spec} is already being debugged by ${who}. Only one session per unit and node is allowed; end that one first.`,
+  );
 }
 
 /** The unit's effective ExecStart as written in its files (so systemd expands it as before). */
 async function readEffectiveExecStart(node: NodeConnection, status: UnitStatus): Promise<string> {
   const files = [status.fragmentPath, ...status.dropInPaths.filter((p) => !p.endsWith('/' + DROP_IN_NAME))].filter(Boolean);
-  const texts = await Promise.all(files.map(async (p) => {
-    const r = await node.execAsRoot(['cat', '--', p]);
-    if (r.code !== 0) {
-      throw errors.remoteCommandFailed(node.spec, `reading ${p}`, r.code, r.stderr);
-    }
-    return { path: p, text: r.stdout };
-  }));
+  const texts = await Promise.all(
+    files.map(async (p) => {
+      const r = await node.execAsRoot(['cat', '--', p]);
+      if (r.code !== 0) {
+        throw errors.remoteCommandFailed(node.spec, `reading ${p}`, r.code, r.stderr);
+      }
+      return { path: p, text: r.stdout };
+    }),
+  );
   let execs;
   try {
     execs = effectiveList(mergeUnitFiles(texts), 'Service', 'ExecStart');
@@ -379,7 +498,10 @@ async function readEffectiveExecStart(node: NodeConnection, status: UnitStatus):
     throw err;
   }
   if (execs.length !== 1) {
-    throw new UserError(ErrorCode.UnsupportedUnit, `${status.unit} on ${node.spec} has ${execs.length} ExecStart lines after its drop-ins; exactly one is needed to know what to debug.`);
+    throw new UserError(
+      ErrorCode.UnsupportedUnit,
+      `${status.unit} on ${node.spec} has ${execs.length} ExecStart lines after its drop-ins; exactly one is needed to know what to debug.`,
+    );
   }
   return execs[0].value;
 }
@@ -388,17 +510,27 @@ async function nodeArch(node: NodeConnection): Promise<string> {
   const machine = (await node.exec(['uname', '-m'])).stdout.trim();
   const arch = GOARCH[machine];
   if (!arch) {
-    throw new UserError(ErrorCode.BuildFailed, `${node.spec} is a ${machine} machine, which this extension does not know how to build for. Use build.where = "none" with a binary built for it.`);
+    throw new UserError(
+      ErrorCode.BuildFailed,
+      `${node.spec} is a ${machine} machine, which this extension does not know how to build for. Use build.where = "none" with a binary built for it.`,
+    );
   }
   return arch;
 }
 
 async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<NodeFacts['delve']> {
-  const result = await node.execAsRoot(['/bin/sh', '-c', 'p=$(command -v "$1") && "$p" version && echo "PATH=$p"', 'sh', dlvPath], { timeoutMs: 30_000 });
+  const result = await node.execAsRoot(['/bin/sh', '-c', 'p=$(command -v "$1") && "$p" version && echo "PATH=$p"', 'sh', dlvPath], {
+    timeoutMs: 30_000,
+  });
   const version = parseDelveVersion(result.stdout);
   const found = /^PATH=(.+)$/m.exec(result.stdout)?.[1];
   if (result.code !== 0 || !version || !found) {
-    throw new UserError(ErrorCode.DelveMissing, `Delve (${dlvPath}) is not installed on ${node.spec}, or does not run. Install a Delve that supports the Go version of your build (apt install delve, or go install github.com/go-delve/delve/cmd/dlv@VERSION) and set dlvPath if it is not on root's PATH, or set kubelet.debug.localDlvPath to upload one from here; the unit was not touched.`, ['openSettings'], result.stderr);
+    throw new UserError(
+      ErrorCode.DelveMissing,
+      `Delve (${dlvPath}) is not installed on ${node.spec}, or does not run. Install a Delve that supports the Go version of your build (apt install delve, or go install github.com/go-delve/delve/cmd/dlv@VERSION) and set dlvPath if it is not on root's PATH, or set kubelet.debug.localDlvPath to upload one from here; the unit was not touched.`,
+      ['openSettings'],
+      result.stderr,
+    );
   }
   return { path: found, ...version };
 }
@@ -419,10 +551,20 @@ async function pickPort(node: NodeConnection): Promise<number> {
   throw new UserError(ErrorCode.DelveDidNotStart, `No free port for Delve on ${node.spec}'s loopback.`);
 }
 
-async function restoreNode(node: NodeConnection, paths: SafeguardPaths, originalBinary: string, port: number, sessionId: string): Promise<RestoreReport> {
+async function restoreNode(
+  node: NodeConnection,
+  paths: SafeguardPaths,
+  originalBinary: string,
+  port: number,
+  sessionId: string,
+): Promise<RestoreReport> {
   const result = await node.execAsRoot(shArgv(disarmScript(paths, sessionId)));
   if (result.code !== 0) {
-    throw new UserError(ErrorCode.RestoreFailed, `Restoring ${paths.unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}. Run "Kubelet: Restore kubelet on node", or on the node: rm -f ${paths.dropIn}; systemctl daemon-reload; systemctl restart ${paths.unit}.`, ['retry', 'showLog']);
+    throw new UserError(
+      ErrorCode.RestoreFailed,
+      `Restoring ${paths.unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}. Run "Kubelet: Restore kubelet on node", or on the node: rm -f ${paths.dropIn}; systemctl daemon-reload; systemctl restart ${paths.unit}.`,
+      ['retry', 'showLog'],
+    );
   }
   return { ...(await checkRestored(node, paths, originalBinary, port)), notes: disarmNotes(result.stdout) };
 }
@@ -467,7 +609,11 @@ export async function restoreUnitOnNode(node: NodeConnection, unit: string, port
   const paths = safeguardPaths(unit);
   const result = await node.execAsRoot(shArgv(disarmScript(paths)));
   if (result.code !== 0) {
-    throw new UserError(ErrorCode.RestoreFailed, `Restoring ${unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}.`, ['retry', 'showLog']);
+    throw new UserError(
+      ErrorCode.RestoreFailed,
+      `Restoring ${unit} on ${node.spec} failed (exit ${result.code}): ${result.stderr.trim()}.`,
+      ['retry', 'showLog'],
+    );
   }
   const status = await readUnitStatus(node, unit);
   return { ...(await checkRestored(node, paths, status.execStart[0]?.path ?? '', port)), notes: disarmNotes(result.stdout) };

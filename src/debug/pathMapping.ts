@@ -10,9 +10,7 @@ export interface PathMapping {
 }
 
 export type MappingOutcome =
-  | { kind: 'same' }
-  | { kind: 'mapped'; mapping: PathMapping; agreeing: number; sampled: number }
-  | { kind: 'none'; example?: string };
+  { kind: 'same' } | { kind: 'mapped'; mapping: PathMapping; agreeing: number; sampled: number } | { kind: 'none'; example?: string };
 
 /** How many of the binary's files to test; enough to outvote a stray match, cheap in stat calls. */
 const SAMPLE = 40;
@@ -21,7 +19,11 @@ const SAMPLE = 40;
  * Finds where the binary's sources sit relative to the workspace. `exists` is asked about paths
  * relative to the workspace root (a few hundred calls at most).
  */
-export function deriveMapping(binarySources: readonly string[], workspaceRoot: string, exists: (relativePath: string) => boolean): MappingOutcome {
+export function deriveMapping(
+  binarySources: readonly string[],
+  workspaceRoot: string,
+  exists: (relativePath: string) => boolean,
+): MappingOutcome {
   const own = ownSources(binarySources);
   if (own.length === 0) {
     return { kind: 'none' };
@@ -61,16 +63,21 @@ export function combineMappings(user: readonly PathMapping[], derived: MappingOu
 /** The program's own files: not the Go toolchain's, not vendored, not from the module cache. */
 function ownSources(sources: readonly string[]): string[] {
   const goroots = new Set(sources.filter((s) => s.endsWith('/src/runtime/proc.go')).map((s) => s.slice(0, -'src/runtime/proc.go'.length)));
-  return sources.filter((s) =>
-    s.endsWith('.go') &&
-    !s.startsWith('<') &&
-    !s.includes('/vendor/') &&
-    !s.includes('/pkg/mod/') &&
-    ![...goroots].some((g) => s.startsWith(g)));
+  return sources.filter(
+    (s) =>
+      s.endsWith('.go') &&
+      !s.startsWith('<') &&
+      !s.includes('/vendor/') &&
+      !s.includes('/pkg/mod/') &&
+      ![...goroots].some((g) => s.startsWith(g)),
+  );
 }
 
 /** The binary-side root for one file: its path minus the longest tail that exists in the workspace. */
-function rootByLongestSuffix(source: string, exists: (relativePath: string) => boolean): { root: string; matchedParts: number } | undefined {
+function rootByLongestSuffix(
+  source: string,
+  exists: (relativePath: string) => boolean,
+): { root: string; matchedParts: number } | undefined {
   const parts = source.split('/');
   for (let i = 0; i <= parts.length - 1; i++) {
     const tail = parts.slice(i).join('/');
@@ -115,7 +122,11 @@ export function localWorkspaceFiles(workspaceRoot: string, fs: { realpathSync(p:
 }
 
 /** The mappings for a session: the user's, plus the derived one for a local workspace. */
-export function mappingsFor(user: readonly PathMapping[], workspaceRoot: string | undefined, binarySources: readonly string[]): { mappings: PathMapping[]; outcome?: MappingOutcome } {
+export function mappingsFor(
+  user: readonly PathMapping[],
+  workspaceRoot: string | undefined,
+  binarySources: readonly string[],
+): { mappings: PathMapping[]; outcome?: MappingOutcome } {
   if (!workspaceRoot) {
     return { mappings: [...user] };
   }

@@ -33,7 +33,11 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider('kubelet', provider),
     // A separate object: VS Code runs the resolve hooks of every registration, and they must run once.
-    vscode.debug.registerDebugConfigurationProvider('kubelet', { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.debug.registerDebugConfigurationProvider(
+      'kubelet',
+      { provideDebugConfigurations: () => provider.provideDebugConfigurations() },
+      vscode.DebugConfigurationProviderTriggerKind.Dynamic,
+    ),
     vscode.debug.registerDebugAdapterDescriptorFactory('kubelet', {
       createDebugAdapterDescriptor: async (session) =>
         createAdapter(session, sessions.claim(session.configuration.__krdTarget) ?? (await prepareForRestart(session, services)), services),
@@ -45,7 +49,11 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
   );
 }
 
-async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.WorkspaceFolder | undefined, services: Services): Promise<DebugTarget | undefined> {
+async function prepareTarget(
+  config: KubeletLaunchConfig,
+  folder: vscode.WorkspaceFolder | undefined,
+  services: Services,
+): Promise<DebugTarget | undefined> {
   const log = services.logs.debug;
   const node = services.connections.get(config.host);
   const settings = vscode.workspace.getConfiguration('kubelet');
@@ -66,12 +74,19 @@ async function prepareTarget(config: KubeletLaunchConfig, folder: vscode.Workspa
               log.info(step);
               progress.report({ message: step });
             },
-            uploadProgress: (p) => progress.report({ message: `Uploading ${(p.transferred / 1e6).toFixed(0)} of ${(p.total / 1e6).toFixed(0)} MB (${(p.bytesPerSecond / 1e6).toFixed(0)} MB/s)` }),
+            uploadProgress: (p) =>
+              progress.report({
+                message: `Uploading ${(p.transferred / 1e6).toFixed(0)} of ${(p.total / 1e6).toFixed(0)} MB (${(p.bytesPerSecond / 1e6).toFixed(0)} MB/s)`,
+              }),
             runLocalBuild: (command, cwd) => runBuildTask(command, cwd, abort.signal),
             buildOutput: (chunk) => log.info(chunk.trimEnd()),
             confirmVersionSkew: (message) => confirmSkew(config.host, message),
           });
-          log.info(`Ready on ${config.host}: ${Object.entries(target.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}.`);
+          log.info(
+            `Ready on ${config.host}: ${Object.entries(target.timings)
+              .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+              .join(', ')}.`,
+          );
           services.nodesTree.refresh(config.host);
           return target;
         } finally {
@@ -109,11 +124,15 @@ async function prepareForRestart(session: vscode.DebugSession, services: Service
   // VS Code relaunches after a short wait for our disconnect answer, while the old session may still be
   // restoring the node; the new launch would find the node held. Wait for that session to finish.
   if (!(await services.debugSessions.waitUntilFree(config.host, RESTART_WAIT_MS))) {
-    throw new Error(`The previous session on ${config.host} was still restoring the node after ${RESTART_WAIT_MS / 1000} s; start debugging again once it is done.`);
+    throw new Error(
+      `The previous session on ${config.host} was still restoring the node after ${RESTART_WAIT_MS / 1000} s; start debugging again once it is done.`,
+    );
   }
   const target = await prepareTarget(config, session.workspaceFolder, services);
   if (!target) {
-    throw new Error(`The restart on ${config.host} did not start: it was cancelled, or failed as the notification says. ${config.unit} runs as before.`);
+    throw new Error(
+      `The restart on ${config.host} did not start: it was cancelled, or failed as the notification says. ${config.unit} runs as before.`,
+    );
   }
   return target;
 }
@@ -133,7 +152,11 @@ async function confirmSkew(host: string, message: string): Promise<boolean> {
   return choice === go || choice === always;
 }
 
-async function createAdapter(session: vscode.DebugSession, target: DebugTarget | undefined, services: Services): Promise<vscode.DebugAdapterDescriptor> {
+async function createAdapter(
+  session: vscode.DebugSession,
+  target: DebugTarget | undefined,
+  services: Services,
+): Promise<vscode.DebugAdapterDescriptor> {
   if (!target) {
     throw new Error('This kubelet debug session was not prepared (start it from Run and Debug or "Kubelet: Debug kubelet on node…").');
   }
@@ -165,7 +188,11 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       onHaltChange: (halted) => halt.set(halted),
       onFirstStop: (seconds) => {
         const breakdown = { ...target.timings, attach: (Date.now() - adapterStarted) / 1000 - seconds, 'kubelet start-up': seconds };
-        log.info(`First stop on ${config.host}: ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}.`);
+        log.info(
+          `First stop on ${config.host}: ${Object.entries(breakdown)
+            .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+            .join(', ')}.`,
+        );
       },
       onFinished: () => {
         services.debugSessions.ended(session.id);
@@ -174,13 +201,20 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
       },
     });
     if (outcome?.kind === 'none') {
-      proxy.debuggeeOutput(`No path mapping: none of the binary's source files${outcome.example ? ` (such as ${outcome.example})` : ''} was found under ${folder}. Source breakpoints will not bind until you open the tree the binary was built from, or set "substitutePath": [{ "from": "\${workspaceFolder}", "to": "<the build's source root>" }] in the launch configuration.\n`);
+      proxy.debuggeeOutput(
+        `No path mapping: none of the binary's source files${outcome.example ? ` (such as ${outcome.example})` : ''} was found under ${folder}. Source breakpoints will not bind until you open the tree the binary was built from, or set "substitutePath": [{ "from": "\${workspaceFolder}", "to": "<the build's source root>" }] in the launch configuration.\n`,
+      );
     }
     if (missing.length > 0) {
-      proxy.debuggeeOutput(`This ${config.unit === 'kubelet.service' ? 'kubelet' : 'binary'} has no ${missing.join(', ')} (names change between versions); those stages are not armed.\n`);
+      proxy.debuggeeOutput(
+        `This ${config.unit === 'kubelet.service' ? 'kubelet' : 'binary'} has no ${missing.join(', ')} (names change between versions); those stages are not armed.\n`,
+      );
     }
     // Lease renewal: the node restores itself if these stop arriving.
-    const lease = setInterval(() => target.renewLease().catch((e: Error) => log.warn(`Lease renewal failed: ${e.message}`)), LEASE_RENEW_MS);
+    const lease = setInterval(
+      () => target.renewLease().catch((e: Error) => log.warn(`Lease renewal failed: ${e.message}`)),
+      LEASE_RENEW_MS,
+    );
     disposables.push({ dispose: () => clearInterval(lease) });
     disposables.push(followJournal(target, (text) => proxy.debuggeeOutput(text)));
 
@@ -200,7 +234,11 @@ async function createAdapter(session: vscode.DebugSession, target: DebugTarget |
 
 /** Adds function breakpoints for the stages, so they show in the Breakpoints view and are set before the kubelet runs. */
 async function armStageBreakpoints(functionNames: string[]): Promise<void> {
-  const existing = new Set(vscode.debug.breakpoints.filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint).map((b) => b.functionName));
+  const existing = new Set(
+    vscode.debug.breakpoints
+      .filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint)
+      .map((b) => b.functionName),
+  );
   const toAdd = functionNames.filter((f) => !existing.has(f)).map((f) => new vscode.FunctionBreakpoint(f, true));
   if (toAdd.length > 0) {
     vscode.debug.addBreakpoints(toAdd);
@@ -210,11 +248,12 @@ async function armStageBreakpoints(functionNames: string[]): Promise<void> {
 /** Streams the unit's journal (the debugged kubelet's stdout and stderr) into the Debug Console. */
 function followJournal(target: DebugTarget, write: (text: string) => void): vscode.Disposable {
   const abort = new AbortController();
-  void target.node.execAsRoot(['journalctl', '--no-pager', '-o', 'cat', '-f', '-n', '0', '-u', target.unit], {
-    signal: abort.signal,
-    maxBuffer: 0,
-    onStdout: (c) => write(c.toString('utf8')),
-  }).catch(() => undefined);
+  void target.node
+    .execAsRoot(['journalctl', '--no-pager', '-o', 'cat', '-f', '-n', '0', '-u', target.unit], {
+      signal: abort.signal,
+      maxBuffer: 0,
+      onStdout: (c) => write(c.toString('utf8')),
+    })
+    .catch(() => undefined);
   return { dispose: () => abort.abort() };
 }
-

@@ -15,7 +15,11 @@ const CHANNEL_LEVEL: Record<TraceLevel, vscode.LogLevel> = {
 };
 
 /** Logs a session's DAP traffic, unless its `trace` asks for less than Trace. */
-export function dapTrafficTracker(session: vscode.DebugSession, log: vscode.LogOutputChannel, extensionId: string): vscode.DebugAdapterTracker {
+export function dapTrafficTracker(
+  session: vscode.DebugSession,
+  log: vscode.LogOutputChannel,
+  extensionId: string,
+): vscode.DebugAdapterTracker {
   const trace = session.configuration.trace as TraceLevel | undefined;
   if (trace !== undefined && CHANNEL_LEVEL[trace] !== vscode.LogLevel.Trace) {
     return {};
@@ -64,7 +68,11 @@ async function showTraceLevel(log: vscode.LogOutputChannel, extensionId: string)
     return;
   }
   const set = 'Set Log Level…';
-  void vscode.window.showInformationMessage(`"trace" asks for the DAP traffic, which "${log.name}" logs at Trace level; that channel shows ${vscode.LogLevel[log.logLevel]} and above. Set it to Trace with "Developer: Set Log Level…".`, set)
+  void vscode.window
+    .showInformationMessage(
+      `"trace" asks for the DAP traffic, which "${log.name}" logs at Trace level; that channel shows ${vscode.LogLevel[log.logLevel]} and above. Set it to Trace with "Developer: Set Log Level…".`,
+      set,
+    )
     .then((choice) => choice === set && vscode.commands.executeCommand('workbench.action.setLogLevel'));
 }
 

@@ -17,9 +17,13 @@ export class NodeFileSaves implements SaveFeedback, vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('systemd');
   private readonly registration: vscode.Disposable;
 
-  constructor(private readonly services: Services, private readonly provider: () => NodeFileSystem) {
+  constructor(
+    private readonly services: Services,
+    private readonly provider: () => NodeFileSystem,
+  ) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(CURRENT_SCHEME, {
-      provideTextDocumentContent: async (uri) => Buffer.from(await this.provider().readCurrent(uri.with({ scheme: uri.fragment }))).toString('utf8'),
+      provideTextDocumentContent: async (uri) =>
+        Buffer.from(await this.provider().readCurrent(uri.with({ scheme: uri.fragment }))).toString('utf8'),
     });
   }
 
@@ -29,12 +33,19 @@ export class NodeFileSaves implements SaveFeedback, vscode.Disposable {
     }
     const { node } = parseNodeFileUri(uri);
     if (result.problems.length > 0) {
-      this.diagnostics.set(uri, result.problems.map((p) => {
-        const line = Math.max(p.line - 1, 0);
-        const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), p.message, vscode.DiagnosticSeverity.Error);
-        diagnostic.source = 'systemd-analyze verify';
-        return diagnostic;
-      }));
+      this.diagnostics.set(
+        uri,
+        result.problems.map((p) => {
+          const line = Math.max(p.line - 1, 0);
+          const diagnostic = new vscode.Diagnostic(
+            new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER),
+            p.message,
+            vscode.DiagnosticSeverity.Error,
+          );
+          diagnostic.source = 'systemd-analyze verify';
+          return diagnostic;
+        }),
+      );
       void showError(errors.unitFileCheckFailed(node, result.unit, describeProblems(result.problems)), this.services.logs.ssh);
       return;
     }
@@ -45,13 +56,18 @@ export class NodeFileSaves implements SaveFeedback, vscode.Disposable {
 
   private async offerRestart(node: string, unit: string): Promise<void> {
     const restart = vscode.l10n.t('Restart {0}', unit);
-    const choice = await vscode.window.showInformationMessage(vscode.l10n.t('Saved and reloaded systemd on {0}. {1} uses the change after a restart.', node, unit), restart);
+    const choice = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Saved and reloaded systemd on {0}. {1} uses the change after a restart.', node, unit),
+      restart,
+    );
     if (choice !== restart) {
       return;
     }
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restarting {0} on {1}', unit, node) },
-        () => runUnitAction(this.services.connections.get(node), 'restart', unit));
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restarting {0} on {1}', unit, node) },
+        () => runUnitAction(this.services.connections.get(node), 'restart', unit),
+      );
       this.services.nodesTree.refresh(node);
     } catch (err) {
       void showError(err, this.services.logs.ssh);
@@ -66,7 +82,11 @@ export class NodeFileSaves implements SaveFeedback, vscode.Disposable {
     const compare = vscode.l10n.t('Compare');
     const overwrite = vscode.l10n.t('Overwrite');
     const { node, path } = parseNodeFileUri(uri);
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('{0} changed on {1} since you opened it; your version was not saved.', path, node), compare, overwrite);
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('{0} changed on {1} since you opened it; your version was not saved.', path, node),
+      compare,
+      overwrite,
+    );
     if (choice === compare) {
       // A fresh query each time, as VS Code caches content-provider documents by URI.
       const current = uri.with({ scheme: CURRENT_SCHEME, fragment: uri.scheme, query: String(Date.now()) });

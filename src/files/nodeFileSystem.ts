@@ -29,7 +29,10 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
   /** URIs whose next write skips the conflict check (the user chose Overwrite). */
   private readonly forced = new Set<string>();
 
-  constructor(private readonly connections: ConnectionManager, private readonly feedback?: SaveFeedback) {}
+  constructor(
+    private readonly connections: ConnectionManager,
+    private readonly feedback?: SaveFeedback,
+  ) {}
 
   watch(): vscode.Disposable {
     // Node files change rarely and polling over SSH costs round trips; editors re-read on focus.
@@ -39,7 +42,9 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const { path } = parseNodeFileUri(uri);
     const sftp = await this.sftp(uri);
-    const stats = await new Promise<Stats>((resolve, reject) => sftp.stat(path, (err, s) => (err ? reject(mapSftpError(err, uri)) : resolve(s))));
+    const stats = await new Promise<Stats>((resolve, reject) =>
+      sftp.stat(path, (err, s) => (err ? reject(mapSftpError(err, uri)) : resolve(s))),
+    );
     return {
       type: stats.isDirectory() ? vscode.FileType.Directory : stats.isSymbolicLink() ? vscode.FileType.SymbolicLink : vscode.FileType.File,
       ctime: stats.mtime * 1000,
@@ -128,9 +133,14 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
     if (from.node !== to.node) {
       throw vscode.FileSystemError.Unavailable(vscode.l10n.t('Files can only be renamed within one node.'));
     }
-    await renameNodePath(this.connections.get(from.node), from.path, to.path, options.overwrite).catch((err) => Promise.reject(toFileSystemError(err, newUri)));
+    await renameNodePath(this.connections.get(from.node), from.path, to.path, options.overwrite).catch((err) =>
+      Promise.reject(toFileSystemError(err, newUri)),
+    );
     this.versions.delete(oldUri.toString());
-    this.changed.fire([{ type: vscode.FileChangeType.Deleted, uri: oldUri }, { type: vscode.FileChangeType.Created, uri: newUri }]);
+    this.changed.fire([
+      { type: vscode.FileChangeType.Deleted, uri: oldUri },
+      { type: vscode.FileChangeType.Created, uri: newUri },
+    ]);
   }
 
   private async sftp(uri: vscode.Uri) {
@@ -170,12 +180,18 @@ function toFileSystemError(err: unknown, uri: vscode.Uri): vscode.FileSystemErro
     return vscode.FileSystemError.Unavailable(`${uri.authority}${uri.path}: ${(err as Error).message}`);
   }
   switch (err.code) {
-    case ErrorCode.NodeFileNotFound: return vscode.FileSystemError.FileNotFound(err.display);
-    case ErrorCode.NodeFileExists: return vscode.FileSystemError.FileExists(err.display);
-    case ErrorCode.NodeFileIsDirectory: return vscode.FileSystemError.FileIsADirectory(err.display);
-    case ErrorCode.SudoNeedsPassword: return vscode.FileSystemError.NoPermissions(err.display);
-    case ErrorCode.NodeFileConflict: return new vscode.FileSystemError(err.display);
-    default: return vscode.FileSystemError.Unavailable(err.display);
+    case ErrorCode.NodeFileNotFound:
+      return vscode.FileSystemError.FileNotFound(err.display);
+    case ErrorCode.NodeFileExists:
+      return vscode.FileSystemError.FileExists(err.display);
+    case ErrorCode.NodeFileIsDirectory:
+      return vscode.FileSystemError.FileIsADirectory(err.display);
+    case ErrorCode.SudoNeedsPassword:
+      return vscode.FileSystemError.NoPermissions(err.display);
+    case ErrorCode.NodeFileConflict:
+      return new vscode.FileSystemError(err.display);
+    default:
+      return vscode.FileSystemError.Unavailable(err.display);
   }
 }
 
@@ -189,7 +205,9 @@ export function registerNodeFileSystem(context: vscode.ExtensionContext, service
       isCaseSensitive: true,
       isReadonly: vscode.workspace.isTrusted
         ? undefined
-        : new vscode.MarkdownString(vscode.l10n.t('Files on nodes are read-only in Restricted Mode. Trust this folder (Manage Workspace Trust) to edit them.')),
+        : new vscode.MarkdownString(
+            vscode.l10n.t('Files on nodes are read-only in Restricted Mode. Trust this folder (Manage Workspace Trust) to edit them.'),
+          ),
     });
   let registration = register();
   context.subscriptions.push(

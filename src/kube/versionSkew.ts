@@ -20,11 +20,13 @@ export function checkVersionSkew(running: KubeVersion | undefined, debug: KubeVe
   if (!running || !debug) {
     return undefined;
   }
-  const straddles = (running.minor < 31) !== (debug.minor < 31) && running.major === 1 && debug.major === 1;
+  const straddles = running.minor < 31 !== debug.minor < 31 && running.major === 1 && debug.major === 1;
   if (running.major === debug.major && running.minor === debug.minor) {
     return undefined;
   }
-  return `The node runs kubelet ${running.text}, the debug build is ${debug.text}.` +
-    (straddles ? ' The container hash changed in 1.31, so' : ' Across minor versions')
-    + ' the debug kubelet may restart every container on this node (containerChanged sees a new hash).';
+  return (
+    `The node runs kubelet ${running.text}, the debug build is ${debug.text}.` +
+    (straddles ? ' The container hash changed in 1.31, so' : ' Across minor versions') +
+    ' the debug kubelet may restart every container on this node (containerChanged sees a new hash).'
+  );
 }

@@ -18,7 +18,7 @@ export interface UnitDirective {
 
 export const UNIT_SECTIONS: readonly UnitSectionInfo[] = [
   { name: 'Unit', description: 'What the unit is, and how it is ordered against and depends on other units.' },
-  { name: 'Service', description: 'How the service\'s process is started, supervised, restarted, stopped and confined.' },
+  { name: 'Service', description: "How the service's process is started, supervised, restarted, stopped and confined." },
   { name: 'Install', description: 'What `systemctl enable` links the unit into; ignored while the unit runs.' },
 ];
 
@@ -28,7 +28,7 @@ const install = (name: string, description: string): UnitDirective => ({ name, s
 
 export const UNIT_DIRECTIVES: readonly UnitDirective[] = [
   unit('Description', 'A short human-readable name for the unit, shown by systemctl status and in the journal.'),
-  unit('Documentation', 'Space-separated URIs (http:, https:, man:, file:, info:) pointing at the unit\'s documentation.'),
+  unit('Documentation', "Space-separated URIs (http:, https:, man:, file:, info:) pointing at the unit's documentation."),
   unit('After', 'Start this unit only once the listed units have finished starting (ordering only, no dependency).'),
   unit('Before', 'Make the listed units wait until this unit has finished starting (ordering only, no dependency).'),
   unit('Wants', 'Also start the listed units when this one starts; their failure does not affect this unit.'),
@@ -46,7 +46,11 @@ export const UNIT_DIRECTIVES: readonly UnitDirective[] = [
   unit('AssertPathExists', 'Like ConditionPathExists=, but a missing path makes the start fail instead of being skipped.'),
   unit('StartLimitIntervalSec', 'The window for the start rate limit; 0 turns the limit off, so restarts never give up.'),
   unit('StartLimitBurst', 'How many starts are allowed within StartLimitIntervalSec= before the unit is refused and fails.'),
-  { name: 'StartLimitInterval', sections: ['Unit', 'Service'], description: 'Older name of StartLimitIntervalSec=; still accepted, also in [Service] (kubelet.service sets it to 0).' },
+  {
+    name: 'StartLimitInterval',
+    sections: ['Unit', 'Service'],
+    description: 'Older name of StartLimitIntervalSec=; still accepted, also in [Service] (kubelet.service sets it to 0).',
+  },
   unit('StartLimitAction', 'What to do when the start rate limit is hit: none, reboot, reboot-force, poweroff and similar.'),
 
   service('Type', 'How systemd decides the service is started: simple, exec, forking, oneshot, notify (sd_notify READY=1), dbus or idle.'),
@@ -56,7 +60,10 @@ export const UNIT_DIRECTIVES: readonly UnitDirective[] = [
   service('ExecReload', 'Commands that make the service reload its configuration, run by systemctl reload.'),
   service('ExecStop', 'Commands that stop the service; whatever still runs afterwards is killed according to KillMode=.'),
   service('ExecStopPost', 'Commands run after the service has stopped, also after it failed; good for cleaning up.'),
-  service('Restart', 'When to restart the main process after it exits: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort or always.'),
+  service(
+    'Restart',
+    'When to restart the main process after it exits: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort or always.',
+  ),
   service('RestartSec', 'How long to wait before restarting the service (a time span such as 10 or 500ms).'),
   service('TimeoutStartSec', 'How long starting may take before the service is considered failed and killed; infinity waits forever.'),
   service('TimeoutStopSec', 'How long stopping may take before the remaining processes get SIGKILL.'),
@@ -68,25 +75,25 @@ export const UNIT_DIRECTIVES: readonly UnitDirective[] = [
   service('Environment', 'Sets environment variables for the commands: space-separated NAME=value pairs, quoted when they hold spaces.'),
   service('EnvironmentFile', 'Reads NAME=value lines from a file into the environment; a leading - ignores a missing file.'),
   service('UnsetEnvironment', 'Removes variables (or exact NAME=value pairs) from the environment passed to the commands.'),
-  service('PassEnvironment', 'Passes these variables through from the service manager\'s own environment.'),
-  service('WorkingDirectory', 'The directory the commands run in; - ignores a missing one, ~ means the user\'s home.'),
+  service('PassEnvironment', "Passes these variables through from the service manager's own environment."),
+  service('WorkingDirectory', "The directory the commands run in; - ignores a missing one, ~ means the user's home."),
   service('RootDirectory', 'Runs the commands with this directory as their root (a chroot).'),
   service('User', 'The user (name or UID) the commands run as; root when unset.'),
-  service('Group', 'The group the commands run as; the user\'s primary group when unset.'),
-  service('SupplementaryGroups', 'Extra groups for the processes, in addition to the user\'s.'),
+  service('Group', "The group the commands run as; the user's primary group when unset."),
+  service('SupplementaryGroups', "Extra groups for the processes, in addition to the user's."),
   service('KillMode', 'Which processes stopping kills: control-group (all), mixed, process (only the main one) or none.'),
   service('KillSignal', 'The signal sent first when stopping the service; SIGTERM by default.'),
   service('SendSIGKILL', 'Whether processes that survive the stop timeout are sent SIGKILL; yes by default.'),
   service('LimitNOFILE', 'The limit on open file descriptors (RLIMIT_NOFILE), as soft:hard or one value for both.'),
-  service('LimitNPROC', 'The limit on processes for the service\'s user (RLIMIT_NPROC); infinity lifts it.'),
+  service('LimitNPROC', "The limit on processes for the service's user (RLIMIT_NPROC); infinity lifts it."),
   service('LimitCORE', 'The largest core dump the processes may write (RLIMIT_CORE); infinity allows any size.'),
   service('LimitMEMLOCK', 'How much memory the processes may lock into RAM (RLIMIT_MEMLOCK).'),
-  service('TasksMax', 'The most tasks (processes and threads) the unit\'s cgroup may hold; infinity lifts the limit.'),
-  service('Delegate', 'Hands the unit\'s cgroup subtree to the service to manage itself, as container runtimes need.'),
-  service('CPUAccounting', 'Turns on CPU time accounting for the unit\'s cgroup.'),
-  service('MemoryAccounting', 'Turns on memory accounting for the unit\'s cgroup.'),
+  service('TasksMax', "The most tasks (processes and threads) the unit's cgroup may hold; infinity lifts the limit."),
+  service('Delegate', "Hands the unit's cgroup subtree to the service to manage itself, as container runtimes need."),
+  service('CPUAccounting', "Turns on CPU time accounting for the unit's cgroup."),
+  service('MemoryAccounting', "Turns on memory accounting for the unit's cgroup."),
   service('CPUQuota', 'Caps CPU time as a percentage of one CPU (200% is two full CPUs).'),
-  service('MemoryMax', 'A hard memory limit for the unit\'s cgroup; going over it invokes the OOM killer.'),
+  service('MemoryMax', "A hard memory limit for the unit's cgroup; going over it invokes the OOM killer."),
   service('MemoryHigh', 'A soft memory limit: above it the unit is throttled and reclaimed hard, but not killed.'),
   service('OOMScoreAdjust', 'The kernel OOM-killer score adjustment, -1000 to 1000; negative values make a kill less likely.'),
   service('Nice', 'The CPU scheduling priority of the processes, -20 (highest) to 19 (lowest).'),
@@ -103,8 +110,8 @@ export const UNIT_DIRECTIVES: readonly UnitDirective[] = [
   service('PrivateTmp', 'Gives the service its own /tmp and /var/tmp, not shared with other processes.'),
   service('ReadWritePaths', 'Paths that stay writable when ProtectSystem= or similar made the tree read-only.'),
 
-  install('WantedBy', 'systemctl enable adds this unit to the listed units\' Wants=, usually multi-user.target.'),
-  install('RequiredBy', 'systemctl enable adds this unit to the listed units\' Requires=.'),
+  install('WantedBy', "systemctl enable adds this unit to the listed units' Wants=, usually multi-user.target."),
+  install('RequiredBy', "systemctl enable adds this unit to the listed units' Requires=."),
   install('Alias', 'Extra names linked to the unit when it is enabled.'),
   install('Also', 'Other units to enable or disable together with this one.'),
 ];
@@ -228,7 +235,13 @@ export function completionContextAt(text: string, position: TextPosition): Compl
   const end = position.character + rest.length;
   const sectionStart = /^(\s*\[)([A-Za-z]*)$/.exec(before);
   if (sectionStart) {
-    return { kind: 'section', prefix: sectionStart[2], start: sectionStart[1].length, end, closed: /^\s*\]/.test(after.slice(rest.length)) };
+    return {
+      kind: 'section',
+      prefix: sectionStart[2],
+      start: sectionStart[1].length,
+      end,
+      closed: /^\s*\]/.test(after.slice(rest.length)),
+    };
   }
   const directiveStart = /^(\s*)([A-Za-z][A-Za-z0-9_.-]*)?$/.exec(before);
   // Right of the cursor there must be no header and no `=` yet, or inserting `Name=` would break the line.

@@ -2,15 +2,7 @@
 // adapters over the directive table and cursor analysis in unitDirectives.ts.
 import * as vscode from 'vscode';
 import { NODE_FILE_SCHEME } from '../files/nodeUri';
-import {
-  completionContextAt,
-  directivesFor,
-  findDirective,
-  findSection,
-  nameAt,
-  UNIT_SECTIONS,
-  UnitDirective,
-} from './unitDirectives';
+import { completionContextAt, directivesFor, findDirective, findSection, nameAt, UNIT_SECTIONS, UnitDirective } from './unitDirectives';
 
 const LANGUAGE = 'systemd-unit';
 

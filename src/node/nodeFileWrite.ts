@@ -69,7 +69,12 @@ function tempName(target: string): string {
 }
 
 /** Replaces (or creates) `target` on the node with `content`, atomically, as root. */
-export async function writeNodeFile(node: NodeConnection, target: string, content: Uint8Array, options: WriteOptions): Promise<WriteResult> {
+export async function writeNodeFile(
+  node: NodeConnection,
+  target: string,
+  content: Uint8Array,
+  options: WriteOptions,
+): Promise<WriteResult> {
   const flags = `${options.create ? 'c' : ''}${options.overwrite ? 'o' : ''}`;
   const argv = ['/bin/sh', '-c', WRITE_SCRIPT, 'sh', target, tempName(target), sha256(content), options.expectedSha256 ?? '', flags];
   const result = await node.execAsRoot(argv, { stdin: Buffer.from(content) });
@@ -78,14 +83,30 @@ export async function writeNodeFile(node: NodeConnection, target: string, conten
       const [created, ...rest] = result.stdout.trim().split(' ');
       return { path: rest.join(' ') || target, created: created === '1' };
     }
-    case EXIT_EXISTS: throw errors.nodeFileExists(node.spec, target);
-    case EXIT_NOT_FOUND: throw errors.nodeFileNotFound(node.spec, target);
-    case EXIT_NO_PARENT: throw errors.nodeFileNotFound(node.spec, path.posix.dirname(target));
-    case EXIT_IS_DIRECTORY: throw errors.nodeFileIsDirectory(node.spec, target);
-    case EXIT_CONFLICT: throw errors.nodeFileConflict(node.spec, target);
-    case EXIT_INCOMPLETE: throw errors.nodeFileWriteFailed(node.spec, target, 'the upload was incomplete (connection dropped?); the file on the node was not changed');
-    case null: throw errors.nodeFileWriteFailed(node.spec, target, 'the connection dropped before the node confirmed the write (the file there is either unchanged or wholly replaced, never partly written)');
-    default: throw errors.nodeFileWriteFailed(node.spec, target, result.stderr.trim() || `exit ${result.code}`);
+    case EXIT_EXISTS:
+      throw errors.nodeFileExists(node.spec, target);
+    case EXIT_NOT_FOUND:
+      throw errors.nodeFileNotFound(node.spec, target);
+    case EXIT_NO_PARENT:
+      throw errors.nodeFileNotFound(node.spec, path.posix.dirname(target));
+    case EXIT_IS_DIRECTORY:
+      throw errors.nodeFileIsDirectory(node.spec, target);
+    case EXIT_CONFLICT:
+      throw errors.nodeFileConflict(node.spec, target);
+    case EXIT_INCOMPLETE:
+      throw errors.nodeFileWriteFailed(
+        node.spec,
+        target,
+        'the upload was incomplete (connection dropped?); the file on the node was not changed',
+      );
+    case null:
+      throw errors.nodeFileWriteFailed(
+        node.spec,
+        target,
+        'the connection dropped before the node confirmed the write (the file there is either unchanged or wholly replaced, never partly written)',
+      );
+    default:
+      throw errors.nodeFileWriteFailed(node.spec, target, result.stderr.trim() || `exit ${result.code}`);
   }
 }
 
@@ -118,11 +139,16 @@ export async function makeNodeDirectory(node: NodeConnection, target: string): P
 async function runFileScript(node: NodeConnection, what: string, target: string, argv: string[]): Promise<void> {
   const result = await node.execAsRoot(argv);
   switch (result.code) {
-    case 0: return;
-    case EXIT_EXISTS: throw errors.nodeFileExists(node.spec, target);
-    case EXIT_NOT_FOUND: throw errors.nodeFileNotFound(node.spec, target);
-    case EXIT_NO_PARENT: throw errors.nodeFileNotFound(node.spec, path.posix.dirname(target));
-    default: throw errors.remoteCommandFailed(node.spec, what, result.code, result.stderr);
+    case 0:
+      return;
+    case EXIT_EXISTS:
+      throw errors.nodeFileExists(node.spec, target);
+    case EXIT_NOT_FOUND:
+      throw errors.nodeFileNotFound(node.spec, target);
+    case EXIT_NO_PARENT:
+      throw errors.nodeFileNotFound(node.spec, path.posix.dirname(target));
+    default:
+      throw errors.remoteCommandFailed(node.spec, what, result.code, result.stderr);
   }
 }
 

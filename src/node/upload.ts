@@ -67,13 +67,25 @@ export function sidecarPath(remotePath: string): string {
  * (same size, mtime and ctime); undefined otherwise. One round trip instead of hashing 100+ MB on the node.
  */
 async function recordedSha256(node: NodeConnection, remotePath: string): Promise<string | undefined> {
-  const r = await node.execAsRoot(['/bin/sh', '-c', 'stat -c "%s %.9Y %.9Z" -- "$1" && cat -- "$2"', 'sh', remotePath, sidecarPath(remotePath)]);
+  const r = await node.execAsRoot([
+    '/bin/sh',
+    '-c',
+    'stat -c "%s %.9Y %.9Z" -- "$1" && cat -- "$2"',
+    'sh',
+    remotePath,
+    sidecarPath(remotePath),
+  ]);
   const [now, recorded] = r.stdout.split('\n');
   const m = /^([0-9a-f]{64}) (\d+ [\d.]+ [\d.]+)$/.exec(recorded ?? '');
   return r.code === 0 && m && m[2] === now ? m[1] : undefined;
 }
 
-export async function uploadBinary(node: NodeConnection, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<UploadResult> {
+export async function uploadBinary(
+  node: NodeConnection,
+  localPath: string,
+  remotePath: string,
+  options: UploadOptions = {},
+): Promise<UploadResult> {
   const started = Date.now();
   const [{ size }, localSha, remoteSha] = await Promise.all([fs.stat(localPath), sha256File(localPath), recordedSha256(node, remotePath)]);
   if (remoteSha === localSha) {
@@ -82,13 +94,18 @@ export async function uploadBinary(node: NodeConnection, localPath: string, remo
   const free = await remoteFreeBytes(node, remotePath);
   const needed = size + 16 * 1024 * 1024;
   if (free < needed) {
-    throw new UserError(ErrorCode.NodeDiskFull, `${node.spec} has ${mib(free)} free for ${path.posix.dirname(remotePath)}, but the debug binary needs ${mib(needed)}. Free some space on the node (for example old images with crictl rmi --prune), or set remoteBinary to a roomier place.`);
+    throw new UserError(
+      ErrorCode.NodeDiskFull,
+      `${node.spec} has ${mib(free)} free for ${path.posix.dirname(remotePath)}, but the debug binary needs ${mib(needed)}. Free some space on the node (for example old images with crictl rmi --prune), or set remoteBinary to a roomier place.`,
+    );
   }
 
   const asRoot = node.user === 'root';
   const dir = path.posix.dirname(remotePath);
   // Root writes next to the target, so the rename is atomic; others stage in /var/tmp and sudo-install.
-  const staging = asRoot ? `${dir}/.${path.posix.basename(remotePath)}.upload-${randomBytes(4).toString('hex')}` : `/var/tmp/krd-upload-${randomBytes(6).toString('hex')}`;
+  const staging = asRoot
+    ? `${dir}/.${path.posix.basename(remotePath)}.upload-${randomBytes(4).toString('hex')}`
+    : `/var/tmp/krd-upload-${randomBytes(6).toString('hex')}`;
   if (asRoot) {
     await node.runAsRoot(`creating ${dir}`, ['mkdir', '-p', '--', dir]);
   }
@@ -104,39 +121,55 @@ export async function uploadBinary(node: NodeConnection, localPath: string, remo
         reject(errors.cancelled());
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      sftp.fastPut(localPath, staging, {
-        concurrency: options.concurrency ?? 8,
-        chunkSize: options.chunkSize ?? 128 * 1024,
-        mode: 0o755,
-        step: (transferred, _chunk, total) => {
-          const now = Date.now();
-          if (now - last > 200 || transferred === total) {
-            last = now;
-            const seconds = Math.max((now - started) / 1000, 0.001);
-            options.onProgress?.({ transferred, total, bytesPerSecond: transferred / seconds });
+      sftp.fastPut(
+        localPath,
+        staging,
+        {
+          concurrency: options.concurrency ?? 8,
+          chunkSize: options.chunkSize ?? 128 * 1024,
+          mode: 0o755,
+          step: (transferred, _chunk, total) => {
+            const now = Date.now();
+            if (now - last > 200 || transferred === total) {
+              last = now;
+              const seconds = Math.max((now - started) / 1000, 0.001);
+              options.onProgress?.({ transferred, total, bytesPerSecond: transferred / seconds });
+            }
+          },
+        },
+        (err) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          if (aborted) {
+            return;
+          }
+          if (err) {
+            reject(mapUploadError(node, err, remotePath));
+          } else {
+            resolve();
           }
         },
-      }, (err) => {
-        options.signal?.removeEventListener('abort', onAbort);
-        if (aborted) {
-          return;
-        }
-        if (err) {
-          reject(mapUploadError(node, err, remotePath));
-        } else {
-          resolve();
-        }
-      });
+      );
     });
     // Into place, then record what is there; SSH's MACs already vouch for the bytes, the size check
     // catches a transfer cut short.
     const place = asRoot ? 'mv -f -- "$1" "$2"' : 'install -D -m 0755 -- "$1" "$2" && rm -f -- "$1"';
-    const placed = await node.runAsRoot('moving the binary into place', ['/bin/sh', '-c',
+    const placed = await node.runAsRoot('moving the binary into place', [
+      '/bin/sh',
+      '-c',
       `${place} && meta=$(stat -c "%s %.9Y %.9Z" -- "$2") && printf '%s %s\\n' "$3" "$meta" > "$4" && echo "$meta"`,
-      'sh', staging, remotePath, localSha, sidecarPath(remotePath)]);
+      'sh',
+      staging,
+      remotePath,
+      localSha,
+      sidecarPath(remotePath),
+    ]);
     if (Number(placed.stdout.split(' ')[0]) !== size) {
       await node.execAsRoot(['rm', '-f', '--', sidecarPath(remotePath)]);
-      throw new UserError(ErrorCode.UploadCorrupt, `The binary on ${node.spec} is not the size of the local one after the upload. Try again; if it persists, check the node's disk.`, ['retry']);
+      throw new UserError(
+        ErrorCode.UploadCorrupt,
+        `The binary on ${node.spec} is not the size of the local one after the upload. Try again; if it persists, check the node's disk.`,
+        ['retry'],
+      );
     }
   } catch (err) {
     await node.execAsRoot(['rm', '-f', '--', staging]).catch(() => undefined);
@@ -148,10 +181,17 @@ export async function uploadBinary(node: NodeConnection, localPath: string, remo
 function mapUploadError(node: NodeConnection, err: Error & { code?: number }, remotePath: string): UserError {
   // SFTP "Failure" (4) on write is what OpenSSH's sftp-server answers for ENOSPC and EDQUOT.
   if (err.code === 4 || /no space|quota/i.test(err.message)) {
-    return new UserError(ErrorCode.NodeDiskFull, `${node.spec} ran out of disk space while receiving the debug binary for ${remotePath}. Nothing was changed; free some space on the node and try again.`, ['retry']);
+    return new UserError(
+      ErrorCode.NodeDiskFull,
+      `${node.spec} ran out of disk space while receiving the debug binary for ${remotePath}. Nothing was changed; free some space on the node and try again.`,
+      ['retry'],
+    );
   }
   if (err.code === 3) {
-    return new UserError(ErrorCode.NodeFileAccess, `${node.spec} refused the upload to ${remotePath} (permission denied). Log in as root or allow password-less sudo.`);
+    return new UserError(
+      ErrorCode.NodeFileAccess,
+      `${node.spec} refused the upload to ${remotePath} (permission denied). Log in as root or allow password-less sudo.`,
+    );
   }
   return new UserError(ErrorCode.UploadFailed, `Uploading the debug binary to ${node.spec} failed: ${err.message}.`, ['retry', 'showLog']);
 }

@@ -149,7 +149,10 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
       if (err.level === 'client-authentication' || err instanceof UserError) {
         finish(hostKeyError ?? mapConnectError(hop, err, tried, timeoutSeconds, partial));
       } else if (proxy && (err.level === 'client-timeout' || /timed out/i.test(err.message))) {
-        finish(proxy.failure() ?? errors.proxyCommandFailed(hop.alias, proxy.command, `carried no SSH handshake within ${timeoutSeconds} s`, proxy.stderr()));
+        finish(
+          proxy.failure() ??
+            errors.proxyCommandFailed(hop.alias, proxy.command, `carried no SSH handshake within ${timeoutSeconds} s`, proxy.stderr()),
+        );
       } else {
         finishBlaming(() => mapConnectError(hop, err, tried, timeoutSeconds, partial));
       }
@@ -158,11 +161,15 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
     let stage: 'dialling' | 'key exchange' | 'authentication' = 'dialling';
     client.on('connect', () => (stage = 'key exchange'));
     client.on('handshake', () => (stage = 'authentication'));
-    client.on('close', () => finishBlaming(() => (stage === 'dialling' || (proxy && stage === 'key exchange')
-      ? proxy
-        ? errors.proxyCommandFailed(hop.alias, proxy.command, 'closed the connection before an SSH server answered', proxy.stderr())
-        : errors.unreachable(hop.alias, 'the connection closed before the SSH server answered')
-      : errors.handshakeClosed(hop.alias, `during ${stage}${tried.length > 0 ? ` (after trying ${tried.join(', ')})` : ''}`))));
+    client.on('close', () =>
+      finishBlaming(() =>
+        stage === 'dialling' || (proxy && stage === 'key exchange')
+          ? proxy
+            ? errors.proxyCommandFailed(hop.alias, proxy.command, 'closed the connection before an SSH server answered', proxy.stderr())
+            : errors.unreachable(hop.alias, 'the connection closed before the SSH server answered')
+          : errors.handshakeClosed(hop.alias, `during ${stage}${tried.length > 0 ? ` (after trying ${tried.join(', ')})` : ''}`),
+      ),
+    );
 
     client.connect({
       host: hop.hostName,
@@ -199,7 +206,13 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
   });
 }
 
-async function checkHostKey(hop: ResolvedHost, key: Buffer, knownHosts: Awaited<ReturnType<typeof readKnownHosts>>, prompts: ConnectPrompts, log: Logger): Promise<void> {
+async function checkHostKey(
+  hop: ResolvedHost,
+  key: Buffer,
+  knownHosts: Awaited<ReturnType<typeof readKnownHosts>>,
+  prompts: ConnectPrompts,
+  log: Logger,
+): Promise<void> {
   const verdict = verifyHostKey(knownHosts, hop.hostName, hop.port, key);
   const fp = fingerprint(key);
   switch (verdict.status) {
@@ -217,7 +230,13 @@ async function checkHostKey(hop: ResolvedHost, key: Buffer, knownHosts: Awaited<
         throw errors.hostKeyRejected(hop.alias, fp);
       }
       // accept-new and no would accept silently in OpenSSH; we still ask, as we promise never to.
-      const trusted = await prompts.trustHostKey({ host: hop.hostName, port: hop.port, keyType: keyTypeOf(key), fingerprint: fp, knownHostsFile: file });
+      const trusted = await prompts.trustHostKey({
+        host: hop.hostName,
+        port: hop.port,
+        keyType: keyTypeOf(key),
+        fingerprint: fp,
+        knownHostsFile: file,
+      });
       if (!trusted) {
         throw errors.hostKeyRejected(hop.alias, fp);
       }
@@ -282,13 +301,15 @@ async function planAuth(hop: ResolvedHost, prompts: ConnectPrompts, log: Logger,
           return;
         }
         log.info(`${hop.alias} asks ${serverPrompts.length} keyboard-interactive question(s)${name ? ` (${name})` : ''}.`);
-        prompts.keyboardInteractive({
-          user: hop.user,
-          host: hop.alias,
-          name,
-          instructions,
-          prompts: serverPrompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
-        }).then((answers) => (answers ? finish(answers) : cancelled()), cancelled);
+        prompts
+          .keyboardInteractive({
+            user: hop.user,
+            host: hop.alias,
+            name,
+            instructions,
+            prompts: serverPrompts.map((p) => ({ prompt: p.prompt, echo: p.echo === true })),
+          })
+          .then((answers) => (answers ? finish(answers) : cancelled()), cancelled);
       },
     }),
   });
@@ -329,7 +350,13 @@ function describeAuth(method: PlannedAuth): string {
   return method.kind === 'publickey' ? `key ${method.label}` : method.label;
 }
 
-function mapConnectError(hop: ResolvedHost, err: Error & { level?: string; code?: string }, tried: string[], timeoutSeconds: number, partial: boolean): UserError {
+function mapConnectError(
+  hop: ResolvedHost,
+  err: Error & { level?: string; code?: string },
+  tried: string[],
+  timeoutSeconds: number,
+  partial: boolean,
+): UserError {
   if (err instanceof UserError) {
     return err;
   }
@@ -339,9 +366,13 @@ function mapConnectError(hop: ResolvedHost, err: Error & { level?: string; code?
   if (err.level === 'client-timeout' || /timed out/i.test(err.message)) {
     return errors.connectTimeout(hop.alias, timeoutSeconds);
   }
-  const cause = err.code === 'ECONNREFUSED' ? `connection refused at ${hop.hostName}:${hop.port}`
-    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? `the name ${hop.hostName} does not resolve`
-      : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' ? `no route to ${hop.hostName}`
-        : err.message;
+  const cause =
+    err.code === 'ECONNREFUSED'
+      ? `connection refused at ${hop.hostName}:${hop.port}`
+      : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN'
+        ? `the name ${hop.hostName} does not resolve`
+        : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH'
+          ? `no route to ${hop.hostName}`
+          : err.message;
   return errors.unreachable(hop.alias, cause);
 }

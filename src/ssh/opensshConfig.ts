@@ -32,7 +32,9 @@ export async function resolveWithSsh(request: SshGRequest): Promise<SshDirective
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'krd-ssh-g-'));
   try {
     const wrapper = path.join(dir, 'config');
-    await fs.writeFile(wrapper, `Include ${quote(request.userConfigFile)}\nHost *\nInclude ${quote(request.systemConfigFile)}\n`, { mode: 0o600 });
+    await fs.writeFile(wrapper, `Include ${quote(request.userConfigFile)}\nHost *\nInclude ${quote(request.systemConfigFile)}\n`, {
+      mode: 0o600,
+    });
     const args = ['-G', '-F', wrapper];
     if (request.user !== undefined) {
       args.push('-l', request.user);
@@ -46,7 +48,11 @@ export async function resolveWithSsh(request: SshGRequest): Promise<SshDirective
       return undefined;
     }
     if (result === 'timeout') {
-      throw errors.sshConfigInvalid(request.host, request.userConfigFile, `ssh -G did not finish within ${SSH_G_TIMEOUT_MS / 1000} s (a Match exec command that hangs?)`);
+      throw errors.sshConfigInvalid(
+        request.host,
+        request.userConfigFile,
+        `ssh -G did not finish within ${SSH_G_TIMEOUT_MS / 1000} s (a Match exec command that hangs?)`,
+      );
     }
     if (result.code !== 0) {
       throw errors.sshConfigInvalid(request.host, request.userConfigFile, result.stderr.split(wrapper).join(request.userConfigFile));
@@ -73,7 +79,11 @@ function quote(file: string): string {
   return `"${file.replace(/"/g, '')}"`;
 }
 
-function run(binary: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string } | 'timeout' | undefined> {
+function run(
+  binary: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string } | 'timeout' | undefined> {
   return new Promise((resolve, reject) => {
     execFile(binary, args, { env, timeout: SSH_G_TIMEOUT_MS, maxBuffer: 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: string | number; killed?: boolean }) | null;

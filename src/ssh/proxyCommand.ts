@@ -20,14 +20,25 @@ export function expandProxyCommand(command: string, target: ProxyTarget): string
   const hostArgument = parseHostSpec(target.alias).host;
   return command.replace(/%(.)/g, (whole, token: string) => {
     switch (token) {
-      case '%': return '%';
-      case 'h': return target.hostName;
-      case 'n': return hostArgument;
-      case 'k': return hostArgument;
-      case 'p': return String(target.port);
-      case 'r': return target.user;
+      case '%':
+        return '%';
+      case 'h':
+        return target.hostName;
+      case 'n':
+        return hostArgument;
+      case 'k':
+        return hostArgument;
+      case 'p':
+        return String(target.port);
+      case 'r':
+        return target.user;
       default:
-        throw errors.proxyCommandFailed(target.alias, command, `uses ${whole}, which ProxyCommand does not accept (only %h, %p, %r, %n, %k and %%)`, '');
+        throw errors.proxyCommandFailed(
+          target.alias,
+          command,
+          `uses ${whole}, which ProxyCommand does not accept (only %h, %p, %r, %n, %k and %%)`,
+          '',
+        );
     }
   });
 }
@@ -96,7 +107,12 @@ export function startProxyCommand(command: string, target: ProxyTarget, log: Log
         return errors.proxyCommandFailed(target.alias, expanded, `could not start (${spawnError.message})`, stderr);
       }
       if (exit) {
-        return errors.proxyCommandFailed(target.alias, expanded, exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`, stderr);
+        return errors.proxyCommandFailed(
+          target.alias,
+          expanded,
+          exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`,
+          stderr,
+        );
       }
       return undefined;
     },

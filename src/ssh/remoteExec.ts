@@ -55,9 +55,9 @@ export function execOn(client: Client, command: string, options: ExecOptions = {
       const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
       const timer = Number.isFinite(limit)
         ? setTimeout(() => {
-          timedOut = true;
-          channel.close();
-        }, limit)
+            timedOut = true;
+            channel.close();
+          }, limit)
         : undefined;
       channel.on('data', (chunk: Buffer) => {
         options.onStdout?.(chunk);

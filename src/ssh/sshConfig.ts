@@ -108,17 +108,24 @@ export class SshConfigResolver {
     const identityFiles = configured.length > 0 ? configured : DEFAULT_IDENTITIES.map((name) => path.join(this.homeDir, '.ssh', name));
 
     const agentSetting = one('identityagent');
-    const identityAgent = agentSetting === undefined ? this.env.SSH_AUTH_SOCK || undefined
-      : agentSetting.toLowerCase() === 'none' ? undefined
-        : agentSetting === 'SSH_AUTH_SOCK' ? this.env.SSH_AUTH_SOCK || undefined
-          : tokens(agentSetting.replace(/^\$/, ''));
+    const identityAgent =
+      agentSetting === undefined
+        ? this.env.SSH_AUTH_SOCK || undefined
+        : agentSetting.toLowerCase() === 'none'
+          ? undefined
+          : agentSetting === 'SSH_AUTH_SOCK'
+            ? this.env.SSH_AUTH_SOCK || undefined
+            : tokens(agentSetting.replace(/^\$/, ''));
 
     const commandSetting = one('proxycommand');
     const proxyCommand = commandSetting && commandSetting.toLowerCase() !== 'none' ? commandSetting : undefined;
     const jumpSetting = one('proxyjump');
     const proxyJump: ResolvedHost[] = [];
     if (jumpSetting && jumpSetting.toLowerCase() !== 'none') {
-      for (const hop of jumpSetting.split(',').map((h) => h.trim()).filter(Boolean)) {
+      for (const hop of jumpSetting
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean)) {
         // ssh -G prints user@host:port hops as user@[host]:port; the brackets matter only for IPv6.
         const resolvedHop = await this.resolveHop(hop.replace(/\[([^\]:]+)\]/, '$1'), depth + 1);
         // A hop's own ProxyJump comes before it, as OpenSSH chains them.
@@ -126,15 +133,21 @@ export class SshConfigResolver {
       }
     }
 
-    const userKnown = many('userknownhostsfile').flatMap((v) => v.split(/\s+/)).map((f) => this.fromPasswdHome(f));
+    const userKnown = many('userknownhostsfile')
+      .flatMap((v) => v.split(/\s+/))
+      .map((f) => this.fromPasswdHome(f));
     const globalKnown = many('globalknownhostsfile').flatMap((v) => v.split(/\s+/));
     const knownHostsFiles = [
       ...(userKnown.length > 0 ? userKnown : ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']),
       ...(globalKnown.length > 0 ? globalKnown : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
-    ].filter((f) => f.toLowerCase() !== 'none').map(tokens);
+    ]
+      .filter((f) => f.toLowerCase() !== 'none')
+      .map(tokens);
 
     // ssh -G prints yes/no as true/false.
-    const strict = ({ true: 'yes', false: 'no' } as Record<string, string>)[(one('stricthostkeychecking') ?? 'ask').toLowerCase()] ?? (one('stricthostkeychecking') ?? 'ask').toLowerCase();
+    const strict =
+      ({ true: 'yes', false: 'no' } as Record<string, string>)[(one('stricthostkeychecking') ?? 'ask').toLowerCase()] ??
+      (one('stricthostkeychecking') ?? 'ask').toLowerCase();
     const aliveInterval = toInt(one('serveraliveinterval'));
     return {
       alias: spec,
@@ -149,7 +162,8 @@ export class SshConfigResolver {
       proxyCommand: proxyJump.length > 0 ? undefined : proxyCommand,
       knownHostsFiles,
       hashKnownHosts: (one('hashknownhosts') ?? 'no').toLowerCase() === 'yes',
-      strictHostKeyChecking: strict === 'yes' || strict === 'accept-new' || strict === 'no' || strict === 'off' ? (strict === 'off' ? 'no' : strict) : 'ask',
+      strictHostKeyChecking:
+        strict === 'yes' || strict === 'accept-new' || strict === 'no' || strict === 'off' ? (strict === 'off' ? 'no' : strict) : 'ask',
       // We keep a keepalive even when the config sets none: a silently dead link must be noticed.
       keepaliveIntervalMs: (aliveInterval && aliveInterval > 0 ? aliveInterval : 15) * 1000,
       keepaliveCountMax: toInt(one('serveralivecountmax')) ?? 3,
@@ -161,8 +175,13 @@ export class SshConfigResolver {
   private async lookup(parsed: HostSpec): Promise<SshDirectives> {
     if (this.sshBinary) {
       const fromSsh = await resolveWithSsh({
-        sshBinary: this.sshBinary, userConfigFile: this.userConfigFile, systemConfigFile: this.systemConfigFile,
-        host: parsed.host, user: parsed.user, port: parsed.port, env: this.env,
+        sshBinary: this.sshBinary,
+        userConfigFile: this.userConfigFile,
+        systemConfigFile: this.systemConfigFile,
+        host: parsed.host,
+        user: parsed.user,
+        port: parsed.port,
+        env: this.env,
       });
       if (fromSsh) {
         return fromSsh;
@@ -170,7 +189,10 @@ export class SshConfigResolver {
       this.sshBinary = false;
     }
     const text = (await this.readConfigText(this.userConfigFile, 0)) + '\nHost *\n' + (await this.readConfigText(this.systemConfigFile, 0));
-    const computed = SSHConfig.parse(text).compute({ Host: parsed.host, User: parsed.user }, { ignoreCase: true, matchExec: false }) as Record<string, string | string[] | undefined>;
+    const computed = SSHConfig.parse(text).compute(
+      { Host: parsed.host, User: parsed.user },
+      { ignoreCase: true, matchExec: false },
+    ) as Record<string, string | string[] | undefined>;
     const directives: SshDirectives = new Map();
     for (const [key, value] of Object.entries(computed)) {
       if (value !== undefined) {
@@ -195,17 +217,29 @@ export class SshConfigResolver {
   private expandTokens(value: string, ctx: { alias: string; hostName: string; port: number; user: string }): string {
     const expanded = value.replace(/%([%dhpruLlnik])/g, (_, token: string) => {
       switch (token) {
-        case '%': return '%';
-        case 'd': return this.homeDir;
-        case 'h': return ctx.hostName;
-        case 'p': return String(ctx.port);
-        case 'r': return ctx.user;
-        case 'u': return this.localUser;
-        case 'n': return ctx.alias;
-        case 'k': return ctx.alias;
-        case 'l': case 'L': return os.hostname().split('.')[0];
-        case 'i': return String(process.getuid?.() ?? '');
-        default: return _;
+        case '%':
+          return '%';
+        case 'd':
+          return this.homeDir;
+        case 'h':
+          return ctx.hostName;
+        case 'p':
+          return String(ctx.port);
+        case 'r':
+          return ctx.user;
+        case 'u':
+          return this.localUser;
+        case 'n':
+          return ctx.alias;
+        case 'k':
+          return ctx.alias;
+        case 'l':
+        case 'L':
+          return os.hostname().split('.')[0];
+        case 'i':
+          return String(process.getuid?.() ?? '');
+        default:
+          return _;
       }
     });
     return expanded.startsWith('~/') || expanded === '~' ? path.join(this.homeDir, expanded.slice(1)) : expanded;
@@ -233,7 +267,10 @@ export class SshConfigResolver {
         out.push(line);
         continue;
       }
-      for (const pattern of m[1].trim().split(/\s+/).map((p) => p.replace(/^"|"$/g, ''))) {
+      for (const pattern of m[1]
+        .trim()
+        .split(/\s+/)
+        .map((p) => p.replace(/^"|"$/g, ''))) {
         const abs = pattern.startsWith('~/') ? path.join(this.homeDir, pattern.slice(2)) : path.resolve(baseDir, pattern);
         for (const included of await expandGlob(abs)) {
           out.push(await this.readConfigText(included, depth + 1));
@@ -282,9 +319,20 @@ async function expandGlob(pattern: string): Promise<string[]> {
     return [pattern];
   }
   const dir = path.dirname(pattern);
-  const re = new RegExp('^' + path.basename(pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = new RegExp(
+    '^' +
+      path
+        .basename(pattern)
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
   try {
-    return (await fs.readdir(dir)).filter((name) => re.test(name)).sort().map((name) => path.join(dir, name));
+    return (await fs.readdir(dir))
+      .filter((name) => re.test(name))
+      .sort()
+      .map((name) => path.join(dir, name));
   } catch {
     return [];
   }

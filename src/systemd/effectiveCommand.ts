@@ -81,7 +81,9 @@ export async function computeEffectiveCommand(
     const { path, optional } = environmentFileRef(a, spec);
     const content = await readFile(path);
     if (content === undefined && !optional) {
-      throw new UnitWouldNotStartError(`${a.file}:${a.line}: EnvironmentFile ${path} does not exist, so systemd would refuse to start ${unit}.`);
+      throw new UnitWouldNotStartError(
+        `${a.file}:${a.line}: EnvironmentFile ${path} does not exist, so systemd would refuse to start ${unit}.`,
+      );
     }
     let vars: Map<string, string>;
     try {
@@ -91,7 +93,9 @@ export async function computeEffectiveCommand(
         throw err;
       }
       if (!optional) {
-        throw new UnitWouldNotStartError(`systemd would refuse to start ${unit} ("${err.systemdError}"): ${path} ${err.message}. Fix that line, then restart.`);
+        throw new UnitWouldNotStartError(
+          `systemd would refuse to start ${unit} ("${err.systemdError}"): ${path} ${err.message}. Fix that line, then restart.`,
+        );
       }
       // "-" lets systemd skip a file it cannot load as if it were missing: none of its variables are set.
       environmentFiles.push({ path, optional, missing: false, ignored: err.message });
@@ -161,8 +165,13 @@ const SPECIFIER_FILES: Record<string, string> = {
  */
 export async function readEffectiveCommand(node: NodeConnection, status: UnitStatus, signal?: AbortSignal): Promise<EffectiveCommand> {
   const paths = [status.fragmentPath, ...status.dropInPaths].filter(Boolean);
-  const [unitTexts, specifierTexts] = splitAt(await readNodeFiles(node, [...paths, ...Object.values(SPECIFIER_FILES)], signal), paths.length);
-  const specifiers = nodeSpecifiers(Object.fromEntries(Object.keys(SPECIFIER_FILES).map((k, i) => [k, specifierTexts[i]?.toString('utf8') ?? ''])));
+  const [unitTexts, specifierTexts] = splitAt(
+    await readNodeFiles(node, [...paths, ...Object.values(SPECIFIER_FILES)], signal),
+    paths.length,
+  );
+  const specifiers = nodeSpecifiers(
+    Object.fromEntries(Object.keys(SPECIFIER_FILES).map((k, i) => [k, specifierTexts[i]?.toString('utf8') ?? ''])),
+  );
   const files = paths.map((path, i) => {
     const bytes = unitTexts[i];
     if (bytes === undefined) {
@@ -215,7 +224,9 @@ async function readNodeFiles(node: NodeConnection, paths: readonly string[], sig
   }
   // "1" + base64 for a readable file, "0" for a missing one, one line each: the bytes arrive exactly as
   // they are (systemd judges an environment file by its bytes: a NUL or invalid UTF-8 fails it).
-  const script = paths.map((p) => `if [ -f ${shellQuote(p)} ]; then printf 1; base64 -w0 -- ${shellQuote(p)}; else printf 0; fi; echo`).join('; ');
+  const script = paths
+    .map((p) => `if [ -f ${shellQuote(p)} ]; then printf 1; base64 -w0 -- ${shellQuote(p)}; else printf 0; fi; echo`)
+    .join('; ');
   const result = await node.runAsRoot('read the unit files', ['sh', '-c', script], { signal });
   const records = result.stdout.split('\n');
   return paths.map((_, i) => (records[i]?.startsWith('1') ? Buffer.from(records[i].slice(1), 'base64') : undefined));
@@ -290,7 +301,19 @@ function extractWord(text: string, start: number, mode: WordMode): [string | und
   return [word, i];
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'", s: ' ' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+  s: ' ',
+};
 
 /** systemd's cunescape_one(): the character and how many input characters it used, or undefined. */
 function cUnescapeOne(text: string, at: number): [string | undefined, number] {

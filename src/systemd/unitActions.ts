@@ -76,7 +76,15 @@ export async function deleteDropIn(node: NodeConnection, file: string, now = new
 }
 
 /** Streams `journalctl -f` of the unit until `signal` aborts (closing the channel ends it on the node). */
-export async function followJournal(node: NodeConnection, unit: string, options: Pick<ExecOptions, 'onStdout' | 'onStderr' | 'signal'>): Promise<void> {
+export async function followJournal(
+  node: NodeConnection,
+  unit: string,
+  options: Pick<ExecOptions, 'onStdout' | 'onStderr' | 'signal'>,
+): Promise<void> {
   // Follows until the caller aborts; no time limit.
-  await node.execAsRoot(['journalctl', '--no-pager', '-f', '-n', '50', '-o', 'short-iso', '-u', checkUnitName(unit)], { ...options, maxBuffer: 0, timeoutMs: Infinity });
+  await node.execAsRoot(['journalctl', '--no-pager', '-f', '-n', '50', '-o', 'short-iso', '-u', checkUnitName(unit)], {
+    ...options,
+    maxBuffer: 0,
+    timeoutMs: Infinity,
+  });
 }

@@ -16,7 +16,11 @@ export interface UnitFileText {
 }
 
 export class UnitFileSyntaxError extends Error {
-  constructor(readonly file: string, readonly line: number, message: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
     super(`${file}:${line}: ${message}`);
     this.name = 'UnitFileSyntaxError';
   }

@@ -40,14 +40,22 @@ function verifiableName(unit: string): string {
 /** Raw diagnostics of `systemd-analyze verify` for the unit, one per line. */
 export async function verifyDiagnostics(node: NodeConnection, unit: string): Promise<string[]> {
   const result = await node.execAsRoot(['systemd-analyze', 'verify', '--no-pager', '--man=no', '--', verifiableName(unit)]);
-  return `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  return `${result.stderr}\n${result.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /**
  * The problems systemd reports in `file`: lines it prefixes with "FILE:LINE:", plus lines about the
  * unit itself ("kubelet.service: …") that were not there before the write (`baseline`).
  */
-export function problemsInFile(diagnostics: readonly string[], file: string, unit: string, baseline: readonly string[] = []): UnitFileProblem[] {
+export function problemsInFile(
+  diagnostics: readonly string[],
+  file: string,
+  unit: string,
+  baseline: readonly string[] = [],
+): UnitFileProblem[] {
   const before = new Set(baseline);
   const problems: UnitFileProblem[] = [];
   const unitPrefix = `${verifiableName(unit)}: `;
@@ -79,7 +87,12 @@ export interface CheckedWrite extends WriteResult {
  * daemon-reload. A rejected file stays as written (nothing the user typed is lost) and systemd keeps
  * the configuration it had.
  */
-export async function writeUnitAwareFile(node: NodeConnection, file: string, content: Uint8Array, options: WriteOptions): Promise<CheckedWrite> {
+export async function writeUnitAwareFile(
+  node: NodeConnection,
+  file: string,
+  content: Uint8Array,
+  options: WriteOptions,
+): Promise<CheckedWrite> {
   const unit = unitOfFile(file);
   const baseline = unit ? await verifyDiagnostics(node, unit) : [];
   const written = await writeNodeFile(node, file, content, options);

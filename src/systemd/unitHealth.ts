@@ -82,21 +82,32 @@ export async function readProcessEnviron(node: NodeConnection, pid: number): Pro
   if (r.code !== 0) {
     return undefined;
   }
-  const entries = Buffer.from(r.stdout.trim(), 'base64').toString('utf8').split('\0').filter((e) => e.includes('='));
+  const entries = Buffer.from(r.stdout.trim(), 'base64')
+    .toString('utf8')
+    .split('\0')
+    .filter((e) => e.includes('='));
   return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 }
 
 /** The names in systemd's own environment block (`systemctl show-environment`), which every service gets. */
 export async function readManagerEnvironmentNames(node: NodeConnection): Promise<Set<string>> {
   const r = await node.exec(['systemctl', 'show-environment']);
-  return new Set(r.code === 0 ? r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => l.slice(0, l.indexOf('='))) : []);
+  return new Set(
+    r.code === 0
+      ? r.stdout
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => l.slice(0, l.indexOf('=')))
+      : [],
+  );
 }
 
 /**
  * What systemd adds to a service's environment beyond the unit's own variables and the manager's
  * block; a variable of these in the process says nothing about the unit files.
  */
-const SYSTEMD_ADDED = /^(INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID|MAINPID|MANAGERPID|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|HOME|USER|LOGNAME|SHELL|TERM|PATH|LANG|LANGUAGE|LC_[A-Z]+|(RUNTIME|STATE|CACHE|LOGS|CONFIGURATION|CREDENTIALS)_DIRECTORY|MONITOR_[A-Z_]+|TRIGGER_[A-Z_]+|EXIT_CODE|EXIT_STATUS|SERVICE_RESULT)$/;
+const SYSTEMD_ADDED =
+  /^(INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID|MAINPID|MANAGERPID|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|LISTEN_PID|LISTEN_FDS|LISTEN_FDNAMES|HOME|USER|LOGNAME|SHELL|TERM|PATH|LANG|LANGUAGE|LC_[A-Z]+|(RUNTIME|STATE|CACHE|LOGS|CONFIGURATION|CREDENTIALS)_DIRECTORY|MONITOR_[A-Z_]+|TRIGGER_[A-Z_]+|EXIT_CODE|EXIT_STATUS|SERVICE_RESULT)$/;
 
 /**
  * Why the running process is not what the unit files give, one sentence per difference, naming the
@@ -132,7 +143,11 @@ export function describeDrift(
 
 function describeArgvDrift(fromUnit: readonly string[], running: readonly string[]): string[] {
   if (fromUnit.length === running.length) {
-    return fromUnit.slice(1).flatMap((arg, i) => (arg === running[i + 1] ? [] : [`argument ${i + 1} is "${arg}" in the unit files but "${running[i + 1]}" in the running process`]));
+    return fromUnit
+      .slice(1)
+      .flatMap((arg, i) =>
+        arg === running[i + 1] ? [] : [`argument ${i + 1} is "${arg}" in the unit files but "${running[i + 1]}" in the running process`],
+      );
   }
   // Different lengths: name what one side has that the other lacks.
   const missing = (from: readonly string[], other: readonly string[]) => {

@@ -20,7 +20,20 @@ export interface UnitStatus {
   needDaemonReload: boolean;
 }
 
-const PROPERTIES = ['Id', 'LoadState', 'ActiveState', 'SubState', 'MainPID', 'FragmentPath', 'DropInPaths', 'EnvironmentFiles', 'ExecStart', 'WorkingDirectory', 'User', 'NeedDaemonReload'];
+const PROPERTIES = [
+  'Id',
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'MainPID',
+  'FragmentPath',
+  'DropInPaths',
+  'EnvironmentFiles',
+  'ExecStart',
+  'WorkingDirectory',
+  'User',
+  'NeedDaemonReload',
+];
 
 /** Valid unit names only; anything else is refused before it reaches the node. */
 export function checkUnitName(unit: string): string {

@@ -45,6 +45,14 @@ export async function runBuildTask(command: string, cwd: string, signal: AbortSi
     throw errors.cancelled();
   }
   if (exitCode !== 0) {
-    throw new UserError(ErrorCode.BuildFailed, vscode.l10n.t('The kubelet build failed (exit {0}): {1}. The kubelet on the node was not touched; see the Problems view and the build terminal.', String(exitCode), command), ['showLog']);
+    throw new UserError(
+      ErrorCode.BuildFailed,
+      vscode.l10n.t(
+        'The kubelet build failed (exit {0}): {1}. The kubelet on the node was not touched; see the Problems view and the build terminal.',
+        String(exitCode),
+        command,
+      ),
+      ['showLog'],
+    );
   }
 }

@@ -12,7 +12,12 @@ export const connectPrompts: ConnectPrompts = {
       vscode.l10n.t("The authenticity of {0} can't be established.", where),
       {
         modal: true,
-        detail: vscode.l10n.t("{0} key fingerprint is {1}.\n\nCompare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before trusting it. Trusting adds it to {2}.", keyType, fingerprint, knownHostsFile),
+        detail: vscode.l10n.t(
+          "{0} key fingerprint is {1}.\n\nCompare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before trusting it. Trusting adds it to {2}.",
+          keyType,
+          fingerprint,
+          knownHostsFile,
+        ),
       },
       accept,
     );

@@ -7,7 +7,16 @@ import * as vscode from 'vscode';
 import { ErrorCode, UserError } from '../common/errors';
 import type { ConnectionManager, ConnectionState } from '../ssh/nodeConnection';
 import { EffectiveCommand, readEffectiveCommand, UnitWouldNotStartError } from '../systemd/effectiveCommand';
-import { describeDrift, detectStaleProcess, KUBELET_CLIENT_CERT, readCertificateExpiry, readManagerEnvironmentNames, readProcessArgv, readProcessEnviron, StaleProcess } from '../systemd/unitHealth';
+import {
+  describeDrift,
+  detectStaleProcess,
+  KUBELET_CLIENT_CERT,
+  readCertificateExpiry,
+  readManagerEnvironmentNames,
+  readProcessArgv,
+  readProcessEnviron,
+  StaleProcess,
+} from '../systemd/unitHealth';
 import { shellQuote } from '../ssh/shellQuote';
 import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
 import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
@@ -40,7 +49,10 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   private readonly snapshots = new Map<string, Promise<UnitSnapshot>>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly nodes: KnownNodes, private readonly connections: ConnectionManager) {
+  constructor(
+    private readonly nodes: KnownNodes,
+    private readonly connections: ConnectionManager,
+  ) {
     this.subscriptions.push(
       nodes.onDidChange(() => this.refresh()),
       connections.onDidChangeState((spec, state) => this.onConnectionState(spec, state)),
@@ -82,14 +94,24 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
           // The client certificate is the kubelet's; another unit (containerd) has none to show.
           status.unit.startsWith('kubelet') ? readCertificateExpiry(node).catch(() => undefined) : undefined,
           detectStaleProcess(node, status).catch(() => undefined),
-          readEffectiveCommand(node, status).catch((err: Error) => ({ error: err.message, wouldNotStart: err instanceof UnitWouldNotStartError, sudo: isSudoNeedsPassword(err) ? err : undefined })),
+          readEffectiveCommand(node, status).catch((err: Error) => ({
+            error: err.message,
+            wouldNotStart: err instanceof UnitWouldNotStartError,
+            sudo: isSudoNeedsPassword(err) ? err : undefined,
+          })),
           readProcessArgv(node, status.mainPid).catch(() => undefined),
           readProcessEnviron(node, status.mainPid).catch(() => undefined),
           readManagerEnvironmentNames(node).catch(() => new Set<string>()),
         ]);
         if ('sudo' in effective && effective.sudo) {
           // Everything else that needs root failed for the same reason; one row with the fix says it all.
-          return { status, version, certificateExpiry, stale, sudoNeedsPassword: { error: effective.sudo, user: node.user ?? 'the login user' } };
+          return {
+            status,
+            version,
+            certificateExpiry,
+            stale,
+            sudoNeedsPassword: { error: effective.sudo, user: node.user ?? 'the login user' },
+          };
         }
         // The unit files say one thing, the running process another: edited but not restarted (or reloaded).
         const drift = 'argv' in effective ? describeDrift(effective, { argv: runningArgv, environ: runningEnviron }, managerNames) : [];
@@ -128,7 +150,9 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const item = new vscode.TreeItem(element.spec, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `node:${element.spec}`;
         item.contextValue = state.kind === 'ready' ? 'node.connected' : 'node';
-        item.iconPath = new vscode.ThemeIcon(state.kind === 'ready' ? 'vm-active' : state.kind === 'failed' || state.kind === 'lost' ? 'vm-outline' : 'vm');
+        item.iconPath = new vscode.ThemeIcon(
+          state.kind === 'ready' ? 'vm-active' : state.kind === 'failed' || state.kind === 'lost' ? 'vm-outline' : 'vm',
+        );
         item.description = describeState(state);
         item.tooltip = state.kind === 'failed' || state.kind === 'lost' ? state.error.display : element.spec;
         return item;
@@ -139,8 +163,12 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.id = `unit:${element.spec}`;
         item.contextValue = 'unit';
         const running = status.activeState === 'active';
-        item.iconPath = new vscode.ThemeIcon(running ? 'pass-filled' : status.activeState === 'failed' ? 'error' : 'circle-large-outline',
-          new vscode.ThemeColor(running ? 'testing.iconPassed' : status.activeState === 'failed' ? 'testing.iconFailed' : 'disabledForeground'));
+        item.iconPath = new vscode.ThemeIcon(
+          running ? 'pass-filled' : status.activeState === 'failed' ? 'error' : 'circle-large-outline',
+          new vscode.ThemeColor(
+            running ? 'testing.iconPassed' : status.activeState === 'failed' ? 'testing.iconFailed' : 'disabledForeground',
+          ),
+        );
         item.description = `${status.activeState} (${status.subState})${status.mainPid ? ` · PID ${status.mainPid}` : ''}`;
         return item;
       }
@@ -159,7 +187,9 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const item = new vscode.TreeItem(element.label, vscode.TreeItemCollapsibleState.None);
         item.description = element.description;
         item.tooltip = element.tooltip ?? element.description;
-        item.iconPath = element.warning ? new vscode.ThemeIcon(element.icon, new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon(element.icon);
+        item.iconPath = element.warning
+          ? new vscode.ThemeIcon(element.icon, new vscode.ThemeColor('problemsWarningIcon.foreground'))
+          : new vscode.ThemeIcon(element.icon);
         item.command = element.command;
         return item;
       }
@@ -167,7 +197,11 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         const item = new vscode.TreeItem(element.error, vscode.TreeItemCollapsibleState.None);
         item.tooltip = element.error;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        item.command = { command: 'kubelet.refreshNodes', title: vscode.l10n.t('Retry'), arguments: [{ kind: 'node', spec: element.spec }] };
+        item.command = {
+          command: 'kubelet.refreshNodes',
+          title: vscode.l10n.t('Retry'),
+          arguments: [{ kind: 'node', spec: element.spec }],
+        };
         return item;
       }
     }
@@ -179,27 +213,54 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   }
 }
 
-function unitChildren(spec: string, { status, version, certificateExpiry, stale, effective, sudoNeedsPassword }: UnitSnapshot, now = Date.now()): NodeTreeItem[] {
+function unitChildren(
+  spec: string,
+  { status, version, certificateExpiry, stale, effective, sudoNeedsPassword }: UnitSnapshot,
+  now = Date.now(),
+): NodeTreeItem[] {
   const items: NodeTreeItem[] = [];
   if (sudoNeedsPassword) {
-    items.push({ kind: 'info', label: vscode.l10n.t('sudo needs a password'), description: sudoFix(sudoNeedsPassword.user),
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('sudo needs a password'),
+      description: sudoFix(sudoNeedsPassword.user),
       tooltip: `${sudoNeedsPassword.error.display}\n\n${vscode.l10n.t('The command line, version and other details need root, so they are not shown. Click to open your SSH config.')}`,
-      icon: 'lock', warning: true, command: { command: 'kubelet.openSshConfig', title: vscode.l10n.t('Open SSH Config') } });
+      icon: 'lock',
+      warning: true,
+      command: { command: 'kubelet.openSshConfig', title: vscode.l10n.t('Open SSH Config') },
+    });
   }
   if (status.needDaemonReload) {
     // systemd has not read the edited files yet: a restart alone would run the old settings again.
-    items.push({ kind: 'info', label: vscode.l10n.t('Reload to apply'),
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Reload to apply'),
       description: vscode.l10n.t('unit files changed on disk: Daemon Reload, then Restart') + (stale ? ` (${stale.reasons[0]})` : ''),
       tooltip: `${vscode.l10n.t('systemd still runs {0} from the unit files as they were at its last daemon-reload (NeedDaemonReload=yes).', status.unit)}${stale ? `\n\n${stale.reasons.join('\n')}` : ''}\n\n${vscode.l10n.t('Click to run Daemon Reload; then restart {0} to apply the files.', status.unit)}`,
-      icon: 'warning', warning: true, command: { command: 'kubelet.daemonReload', title: vscode.l10n.t('Daemon Reload'), arguments: [spec] } });
+      icon: 'warning',
+      warning: true,
+      command: { command: 'kubelet.daemonReload', title: vscode.l10n.t('Daemon Reload'), arguments: [spec] },
+    });
   } else if (stale) {
-    items.push({ kind: 'info', label: vscode.l10n.t('Restart to apply'), description: stale.reasons[0],
-      tooltip: `${stale.reasons.join('\n')}\n\n${vscode.l10n.t('Restart {0} (its context menu) to apply the unit files.', status.unit)}`, icon: 'warning', warning: true });
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Restart to apply'),
+      description: stale.reasons[0],
+      tooltip: `${stale.reasons.join('\n')}\n\n${vscode.l10n.t('Restart {0} (its context menu) to apply the unit files.', status.unit)}`,
+      icon: 'warning',
+      warning: true,
+    });
   }
   if (effective && 'error' in effective && effective.wouldNotStart) {
     // As important as the unit's state: the next restart (or reboot) leaves the node without it.
-    items.push({ kind: 'info', label: vscode.l10n.t('Cannot start'), description: effective.error,
-      tooltip: `${effective.error}\n\n${vscode.l10n.t('The running process (if any) is unaffected until {0} restarts.', status.unit)}`, icon: 'error', warning: true });
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Cannot start'),
+      description: effective.error,
+      tooltip: `${effective.error}\n\n${vscode.l10n.t('The running process (if any) is unaffected until {0} restarts.', status.unit)}`,
+      icon: 'error',
+      warning: true,
+    });
   }
   if (version) {
     items.push({ kind: 'info', label: vscode.l10n.t('Version'), description: version, icon: 'tag' });
@@ -225,24 +286,46 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
   if (status.fragmentPath) {
     items.push({ kind: 'file', spec, path: status.fragmentPath, role: vscode.l10n.t('unit file'), contextValue: 'file.unit' });
   }
-  status.dropInPaths.forEach((p, i) => items.push({ kind: 'file', spec, path: p, role: vscode.l10n.t('drop-in {0}', i + 1), contextValue: 'file.dropIn' }));
+  status.dropInPaths.forEach((p, i) =>
+    items.push({ kind: 'file', spec, path: p, role: vscode.l10n.t('drop-in {0}', i + 1), contextValue: 'file.dropIn' }),
+  );
   for (const env of status.environmentFiles) {
     const role = env.optional ? vscode.l10n.t('environment file, optional') : vscode.l10n.t('environment file');
     items.push({ kind: 'file', spec, path: env.path, role, contextValue: 'file.env' });
   }
   for (const env of effective && 'argv' in effective ? effective.environmentFiles.filter((e) => e.ignored) : []) {
-    items.push({ kind: 'info', label: vscode.l10n.t('Ignored by systemd'), description: `${env.path}: ${env.ignored}`,
-      tooltip: vscode.l10n.t('systemd cannot load {0} ({1}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.', env.path, env.ignored ?? ''), icon: 'warning', warning: true });
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Ignored by systemd'),
+      description: `${env.path}: ${env.ignored}`,
+      tooltip: vscode.l10n.t(
+        'systemd cannot load {0} ({1}). As the file is optional ("-"), systemd skips it whole: none of its variables are set.',
+        env.path,
+        env.ignored ?? '',
+      ),
+      icon: 'warning',
+      warning: true,
+    });
   }
   const exec = status.execStart[0];
   if (effective && 'argv' in effective) {
     const written = effective.execStartAsWritten;
-    items.push({ kind: 'info', label: 'ExecStart', description: written.text,
-      tooltip: `ExecStart=${written.text}\n\n${vscode.l10n.t('As written at {0}:{1}; see "Command line" for what systemd makes of it.', written.file, written.line)}`, icon: 'terminal' });
+    items.push({
+      kind: 'info',
+      label: 'ExecStart',
+      description: written.text,
+      tooltip: `ExecStart=${written.text}\n\n${vscode.l10n.t('As written at {0}:{1}; see "Command line" for what systemd makes of it.', written.file, written.line)}`,
+      icon: 'terminal',
+    });
   } else if (exec) {
     // The unit files could not be read as systemd does; systemctl's parsed argv is what is left.
-    items.push({ kind: 'info', label: vscode.l10n.t('ExecStart (parsed)'), description: exec.argvText,
-      tooltip: `${exec.argvText}\n\n${vscode.l10n.t('systemd\'s parsed argv from systemctl show: prefixes such as "-" and quotes are not shown.')}`, icon: 'terminal' });
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('ExecStart (parsed)'),
+      description: exec.argvText,
+      tooltip: `${exec.argvText}\n\n${vscode.l10n.t('systemd\'s parsed argv from systemctl show: prefixes such as "-" and quotes are not shown.')}`,
+      icon: 'terminal',
+    });
   }
   if (effective && 'argv' in effective) {
     const shown = effective.argv.map(shellQuote).join(' ');
@@ -257,12 +340,21 @@ function unitChildren(spec: string, { status, version, certificateExpiry, stale,
         '',
         vscode.l10n.t('Environment from the unit:'),
         ...env.map((e) => `  ${e}`),
-        ...(effective.unknownVariables.length ? ['', vscode.l10n.t('Not defined by the unit (empty here): {0}', effective.unknownVariables.join(', '))] : []),
+        ...(effective.unknownVariables.length
+          ? ['', vscode.l10n.t('Not defined by the unit (empty here): {0}', effective.unknownVariables.join(', '))]
+          : []),
       ].join('\n'),
       icon: 'symbol-event',
     });
   } else if (effective && !effective.wouldNotStart) {
-    items.push({ kind: 'info', label: vscode.l10n.t('Command line'), description: vscode.l10n.t('cannot be worked out'), tooltip: effective.error, icon: 'warning', warning: true });
+    items.push({
+      kind: 'info',
+      label: vscode.l10n.t('Command line'),
+      description: vscode.l10n.t('cannot be worked out'),
+      tooltip: effective.error,
+      icon: 'warning',
+      warning: true,
+    });
   }
   return items;
 }
@@ -278,11 +370,16 @@ function sudoFix(user: string): string {
 
 function describeState(state: ConnectionState): string {
   switch (state.kind) {
-    case 'idle': return '';
-    case 'connecting': return vscode.l10n.t('connecting…');
-    case 'ready': return vscode.l10n.t('connected as {0}', state.user);
-    case 'lost': return vscode.l10n.t('connection lost');
-    case 'failed': return vscode.l10n.t('cannot connect');
+    case 'idle':
+      return '';
+    case 'connecting':
+      return vscode.l10n.t('connecting…');
+    case 'ready':
+      return vscode.l10n.t('connected as {0}', state.user);
+    case 'lost':
+      return vscode.l10n.t('connection lost');
+    case 'failed':
+      return vscode.l10n.t('cannot connect');
   }
 }
 

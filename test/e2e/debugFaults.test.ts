@@ -25,20 +25,30 @@ describe('Debug kubelet on node: faults', function () {
   async function failsUntouched(raw: Record<string, unknown>, code: ErrorCode, hooks = testHooks()): Promise<UserError> {
     const node = sharedNode();
     const before = await kubeletState(node);
-    const err = await expectUserError(launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, ...raw }), suite.workspace(), hooks), code);
+    const err = await expectUserError(
+      launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, ...raw }), suite.workspace(), hooks),
+      code,
+    );
     assert.deepStrictEqual(await kubeletState(node), before, 'the kubelet was not touched');
     await expectNodeRestored(node, before, 1000);
     return err;
   }
 
   it('catches a build failure before the kubelet is stopped', async () => {
-    const err = await failsUntouched({ build: { where: 'local', command: 'make WHAT=cmd/kubelet GOFLAGS=-this-flag-does-not-exist' } }, ErrorCode.BuildFailed);
+    const err = await failsUntouched(
+      { build: { where: 'local', command: 'make WHAT=cmd/kubelet GOFLAGS=-this-flag-does-not-exist' } },
+      ErrorCode.BuildFailed,
+    );
     assert.match(err.message, /build failed/);
   });
 
   it('catches a build failure on the node, too', async () => {
     const hooks = testHooks();
-    const err = await failsUntouched({ build: { where: 'node', sourceDir: '/root/src/k8s.io/kubernetes', command: 'make WHAT=cmd/no-such-command' } }, ErrorCode.BuildFailed, hooks);
+    const err = await failsUntouched(
+      { build: { where: 'node', sourceDir: '/root/src/k8s.io/kubernetes', command: 'make WHAT=cmd/no-such-command' } },
+      ErrorCode.BuildFailed,
+      hooks,
+    );
     assert.match(err.message, /was not touched/);
   });
 
@@ -47,13 +57,18 @@ describe('Debug kubelet on node: faults', function () {
     assert.match(err.message, /Install a Delve/);
   });
 
-  it('catches a Delve too old for the binary\'s Go before the kubelet is stopped', async () => {
+  it("catches a Delve too old for the binary's Go before the kubelet is stopped", async () => {
     const node = sharedNode();
     // Delve 1.8.3 is the last release for Go 1.16-1.18; the node's Go (1.19) needs 1.9.0 or later.
-    await node.ssh(`printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.8.3"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`);
+    await node.ssh(
+      `printf '#!/bin/sh\\necho "Delve Debugger"\\necho "Version: 1.8.3"\\n' > /usr/local/bin/old-dlv && chmod +x /usr/local/bin/old-dlv`,
+    );
     try {
       const err = await failsUntouched({ dlvPath: '/usr/local/bin/old-dlv' }, ErrorCode.DelveTooOld);
-      assert.match(err.message, /Delve 1\.8\.3 on the node debugs binaries built by Go 1\.16 to 1\.18, but this binary was built by go1\.19\.\d+/);
+      assert.match(
+        err.message,
+        /Delve 1\.8\.3 on the node debugs binaries built by Go 1\.16 to 1\.18, but this binary was built by go1\.19\.\d+/,
+      );
       assert.match(err.message, /go install github\.com\/go-delve\/delve\/cmd\/dlv@v1\.21\.2/);
       assert.match(err.message, /--check-go-version=false/);
     } finally {
@@ -75,17 +90,34 @@ describe('Debug kubelet on node: faults', function () {
 
   it('warns about version skew and stops when the user declines', async () => {
     const hooks = testHooks({ acceptSkew: false });
-    await failsUntouched({ build: { where: 'local', command: 'make WHAT=cmd/kubelet DBG=1 KUBE_GIT_VERSION=v1.31.0' } }, ErrorCode.VersionSkewDeclined, hooks);
+    await failsUntouched(
+      { build: { where: 'local', command: 'make WHAT=cmd/kubelet DBG=1 KUBE_GIT_VERSION=v1.31.0' } },
+      ErrorCode.VersionSkewDeclined,
+      hooks,
+    );
     assert.strictEqual(hooks.skewQuestions.length, 1);
     assert.match(hooks.skewQuestions[0], /v1\.30\.\d+.*v1\.31\.0.*1\.31/);
   });
 
   it('refuses a second session on the same node, naming the holder', async () => {
     const node = sharedNode();
-    const first = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks());
+    const first = await launchKubeletUnderDelve(
+      suite.conn(),
+      launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }),
+      suite.workspace(),
+      testHooks(),
+    );
     const other = connect(node, 'sudo');
     try {
-      const err = await expectUserError(launchKubeletUnderDelve(other, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), suite.workspace(), testHooks()), ErrorCode.SessionHeld);
+      const err = await expectUserError(
+        launchKubeletUnderDelve(
+          other,
+          launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }),
+          suite.workspace(),
+          testHooks(),
+        ),
+        ErrorCode.SessionHeld,
+      );
       assert.match(err.message, /already being debugged by .*@.*\(VS Code, pid \d+\), since/);
     } finally {
       other.disconnect();
@@ -97,7 +129,12 @@ describe('Debug kubelet on node: faults', function () {
 
   it('restores the node when Delve is killed', async () => {
     const node = sharedNode();
-    const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 60 }));
+    const target = await launchKubeletUnderDelve(
+      suite.conn(),
+      launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }),
+      suite.workspace(),
+      testHooks({ graceSeconds: 60 }),
+    );
     assert.strictEqual((await node.ssh('pgrep -x dlv >/dev/null && echo running')).stdout.trim(), 'running');
     await node.ssh('pkill -KILL -x dlv');
     // Nobody calls restore: the safeguard on the node sees the unit die and puts it back.
@@ -108,7 +145,12 @@ describe('Debug kubelet on node: faults', function () {
   it('restores the node when VS Code dies while the kubelet is halted at a breakpoint (the lease runs out)', async () => {
     const node = sharedNode();
     const own = connect(node);
-    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 6 }));
+    const target = await launchKubeletUnderDelve(
+      own,
+      launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }),
+      suite.workspace(),
+      testHooks({ graceSeconds: 6 }),
+    );
     assert.strictEqual((await kubeletState(node)).exe.endsWith('/dlv'), true, 'the unit runs Delve now');
     // A bare DAP client, no proxy: when VS Code dies, nothing of ours is left to restore anything.
     const client = new DapTestClient((m) => bridge.send(m));
@@ -128,7 +170,12 @@ describe('Debug kubelet on node: faults', function () {
   it('restores the node when the SSH connection is cut while the kubelet is halted at a breakpoint', async () => {
     const node = sharedNode();
     const own = connect(node);
-    const target = await launchKubeletUnderDelve(own, launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 6 }));
+    const target = await launchKubeletUnderDelve(
+      own,
+      launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }),
+      suite.workspace(),
+      testHooks({ graceSeconds: 6 }),
+    );
     const { client } = await attachTestClient(target, suite.workspace());
     await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
     await client.request('launch', {});
@@ -156,7 +203,12 @@ describe('Debug kubelet on node: faults', function () {
     const localDlv = path.join(dir, 'dlv');
     execFileSync('scp', ['-q', '-F', node.sshConfigPath, `${node.sshHosts.root}:/usr/bin/dlv`, localDlv]);
     const hooks = { ...testHooks(), localDlvPath: localDlv };
-    const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, dlvPath: '/opt/no-such/dlv' }), suite.workspace(), hooks);
+    const target = await launchKubeletUnderDelve(
+      suite.conn(),
+      launchConfig({ host: node.sshHosts.root, build: { where: 'local' }, dlvPath: '/opt/no-such/dlv' }),
+      suite.workspace(),
+      hooks,
+    );
     try {
       assert.match((await kubeletState(node)).exe, /^\/var\/lib\/kubelet-debug\/dlv$/, 'the unit runs the uploaded Delve');
     } finally {
@@ -169,7 +221,12 @@ describe('Debug kubelet on node: faults', function () {
 
   it('finds a session left behind and restores it on request', async () => {
     const node = sharedNode();
-    const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 600 }));
+    const target = await launchKubeletUnderDelve(
+      suite.conn(),
+      launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }),
+      suite.workspace(),
+      testHooks({ graceSeconds: 600 }),
+    );
     assert.strictEqual(await debugStateOf(suite.conn(), 'kubelet.service'), 'held');
     // As if the safeguard itself were gone (the window crashed and someone stopped the guard).
     await node.ssh(`systemctl stop ${target.paths.guardUnit}`);

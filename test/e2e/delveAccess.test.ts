@@ -58,7 +58,12 @@ describe('Delve is reachable only by root, also for a non-root login (real node)
     const node = sharedNode();
     const before = await kubeletState(node);
     const sudo = connect(node, 'sudo');
-    const target = await launchKubeletUnderDelve(sudo, launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }), suite.workspace(), testHooks());
+    const target = await launchKubeletUnderDelve(
+      sudo,
+      launchConfig({ host: node.sshHosts.sudo, build: { where: 'local' } }),
+      suite.workspace(),
+      testHooks(),
+    );
     const { client, proxy, finished } = await attachTestClient(target, suite.workspace());
     try {
       const dlv = await node.ssh(`ps -o user=,args= -p "$(systemctl show -p MainPID --value kubelet)"`);
@@ -84,7 +89,11 @@ describe('Delve is reachable only by root, also for a non-root login (real node)
       assert.ok(['0', '1'].includes(intruder.readExit), `Delve closed the connection at once: ${JSON.stringify(intruder)}`);
 
       // The session is unharmed.
-      const st = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stop.body.threadId, startFrame: 0, levels: 1 });
+      const st = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', {
+        threadId: stop.body.threadId,
+        startFrame: 0,
+        levels: 1,
+      });
       assert.match(st.body.stackFrames[0].name, /\(\*Kubelet\)\.syncLoop$/);
 
       await client.request('disconnect', { restart: false });
@@ -92,8 +101,14 @@ describe('Delve is reachable only by root, also for a non-root login (real node)
       await expectNodeRestored(node, before);
       // Delve writes the refusal without a newline; the journal has the line once Delve has exited.
       const journal = await node.ssh(`journalctl --no-pager -o cat -u kubelet --since @${since}`);
-      assert.match(journal.stdout, /closing connection from different user/, `Delve refused a different user: ${journal.stdout.slice(-2000)}`);
-      const left = await node.ssh(`for i in $(seq 50); do ps -eo args= | grep -q '[${RELAY_NAME[0]}]${RELAY_NAME.slice(1)} ' || exit 0; sleep 0.1; done; ps -eo pid=,args= | grep '[${RELAY_NAME[0]}]${RELAY_NAME.slice(1)} '`);
+      assert.match(
+        journal.stdout,
+        /closing connection from different user/,
+        `Delve refused a different user: ${journal.stdout.slice(-2000)}`,
+      );
+      const left = await node.ssh(
+        `for i in $(seq 50); do ps -eo args= | grep -q '[${RELAY_NAME[0]}]${RELAY_NAME.slice(1)} ' || exit 0; sleep 0.1; done; ps -eo pid=,args= | grep '[${RELAY_NAME[0]}]${RELAY_NAME.slice(1)} '`,
+      );
       assert.strictEqual(left.code, 0, `no relay is left on the node: ${left.stdout}`);
     } catch (err) {
       console.log(client.transcript.join('\n'));
@@ -106,7 +121,9 @@ describe('Delve is reachable only by root, also for a non-root login (real node)
 
   it('says why the relay could not reach Delve, and when sudo wants a password', async () => {
     const node = sharedNode();
-    const free = Number((await node.ssh('for p in $(seq 29000 29100); do ss -Htln "sport = :$p" | grep -q . || { echo $p; break; }; done')).stdout.trim());
+    const free = Number(
+      (await node.ssh('for p in $(seq 29000 29100); do ss -Htln "sport = :$p" | grep -q . || { echo $p; break; }; done')).stdout.trim(),
+    );
     const sudo = connect(node, 'sudo');
     const needpw = connect(node, 'needsPassword');
     try {

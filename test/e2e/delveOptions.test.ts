@@ -17,18 +17,22 @@ import { sharedNode } from './hooks';
 
 const INIT_FLAG = '--init=/no such dir/$HOME/%n "quoted"';
 
-describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', function () {
+describe("vscode-go's Delve options (launcher + DAP proxy + real Delve)", function () {
   this.timeout(240_000);
   const suite = useConnectionAndWorkspace(sharedNode);
   const kubeletGo = () => path.join(suite.workspace(), 'pkg', 'kubelet', 'kubelet.go');
   const lineOf = (signature: RegExp) => firstStatementOf(readFileSync(kubeletGo(), 'utf8').split('\n'), signature);
 
-  it('puts dlvFlags, showLog and logOutput on the dlv exec line word for word, and passes Delve\'s DAP options through', async () => {
+  it("puts dlvFlags, showLog and logOutput on the dlv exec line word for word, and passes Delve's DAP options through", async () => {
     const node = sharedNode();
     const before = await kubeletState(node);
     const config = launchConfig({
-      host: node.sshHosts.root, build: { where: 'local' }, breakAt: ['syncLoop'],
-      dlvFlags: ['--check-go-version=false', INIT_FLAG], showLog: true, logOutput: 'debugger,dap',
+      host: node.sshHosts.root,
+      build: { where: 'local' },
+      breakAt: ['syncLoop'],
+      dlvFlags: ['--check-go-version=false', INIT_FLAG],
+      showLog: true,
+      logOutput: 'debugger,dap',
     });
     const target = await launchKubeletUnderDelve(suite.conn(), config, suite.workspace(), testHooks());
     await withAttachedClient(target, suite.workspace(), async (client) => {
@@ -39,7 +43,12 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
 
       await client.request('initialize', { adapterID: 'kubelet', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
       await client.request('launch', {
-        ...config, hideSystemGoroutines: true, showGlobalVariables: true, showRegisters: true, stackTraceDepth: 2, goroutineFilters: '-with userloc pkg/kubelet',
+        ...config,
+        hideSystemGoroutines: true,
+        showGlobalVariables: true,
+        showRegisters: true,
+        stackTraceDepth: 2,
+        goroutineFilters: '-with userloc pkg/kubelet',
       });
       await client.waitEvent('initialized');
       await client.request('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoop') }] });
@@ -47,18 +56,36 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
       const stop = await client.waitEvent<DebugProtocol.StoppedEvent>('stopped', 60_000);
 
       // Delve reports the options as it holds them.
-      const settings = await client.request<DebugProtocol.EvaluateResponse>('evaluate', { expression: 'dlv config -list', context: 'repl' });
-      for (const line of ['stackTraceDepth\t2', 'showGlobalVariables\ttrue', 'showRegisters\ttrue', 'goroutineFilters\t"-with userloc pkg/kubelet"', 'hideSystemGoroutines\ttrue']) {
+      const settings = await client.request<DebugProtocol.EvaluateResponse>('evaluate', {
+        expression: 'dlv config -list',
+        context: 'repl',
+      });
+      for (const line of [
+        'stackTraceDepth\t2',
+        'showGlobalVariables\ttrue',
+        'showRegisters\ttrue',
+        'goroutineFilters\t"-with userloc pkg/kubelet"',
+        'hideSystemGoroutines\ttrue',
+      ]) {
         assert.ok(settings.body.result.split('\n').includes(line), `Delve holds ${line}: ${settings.body.result}`);
       }
       // stackTraceDepth caps what Delve loads when no number of frames is asked for.
       const capped = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stop.body.threadId, startFrame: 0 });
-      const full = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stop.body.threadId, startFrame: 0, levels: 50 });
+      const full = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', {
+        threadId: stop.body.threadId,
+        startFrame: 0,
+        levels: 50,
+      });
       assert.strictEqual(capped.body.stackFrames.length, 2);
       assert.ok(full.body.stackFrames.length > 2, `the stack is deeper: ${full.body.stackFrames.map((f) => f.name).join(' < ')}`);
       // showGlobalVariables and showRegisters add their scopes.
-      const scopes = (await client.request<DebugProtocol.ScopesResponse>('scopes', { frameId: capped.body.stackFrames[0].id })).body.scopes.map((s) => s.name);
-      assert.ok(scopes.some((s) => s.startsWith('Globals')), `a Globals scope: ${scopes.join(', ')}`);
+      const scopes = (
+        await client.request<DebugProtocol.ScopesResponse>('scopes', { frameId: capped.body.stackFrames[0].id })
+      ).body.scopes.map((s) => s.name);
+      assert.ok(
+        scopes.some((s) => s.startsWith('Globals')),
+        `a Globals scope: ${scopes.join(', ')}`,
+      );
       assert.ok(scopes.includes('Registers'), `a Registers scope: ${scopes.join(', ')}`);
       // goroutineFilters and hideSystemGoroutines shape the threads; undoing both brings the runtime's back.
       const filtered = (await client.request<DebugProtocol.ThreadsResponse>('threads')).body.threads.map((t) => t.name);
@@ -91,7 +118,11 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
       const source = { path: kubeletGo() };
       const set = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', {
         source,
-        breakpoints: [{ line: haltLine }, { line: logLine, logMessage: 'iteration, sources seen: {len(kl.sourcesSeen)}' }, { line: haltLine + 1, condition: 'true' }],
+        breakpoints: [
+          { line: haltLine },
+          { line: logLine, logMessage: 'iteration, sources seen: {len(kl.sourcesSeen)}' },
+          { line: haltLine + 1, condition: 'true' },
+        ],
       });
       const [plain, logpoint, conditional] = set.body.breakpoints;
       assert.ok(logpoint.verified, `the logpoint is set: ${JSON.stringify(logpoint)}`);
@@ -99,7 +130,9 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
         assert.strictEqual(refused.verified, false);
         assert.match(refused.message ?? '', /"haltFree" is on.*would halt kubelet\.service.*NotReady after about 40 s/);
       }
-      const fbp = await client.request<DebugProtocol.SetFunctionBreakpointsResponse>('setFunctionBreakpoints', { breakpoints: [{ name: functionForStage('syncLoop') }] });
+      const fbp = await client.request<DebugProtocol.SetFunctionBreakpointsResponse>('setFunctionBreakpoints', {
+        breakpoints: [{ name: functionForStage('syncLoop') }],
+      });
       assert.strictEqual(fbp.body.breakpoints.length, 1);
       assert.strictEqual(fbp.body.breakpoints[0].verified, false);
       assert.match(fbp.body.breakpoints[0].message ?? '', /haltFree/);
@@ -112,17 +145,36 @@ describe('vscode-go\'s Delve options (launcher + DAP proxy + real Delve)', funct
 
       // Live: a halting breakpoint set while the kubelet runs is refused too, and the logpoint keeps printing.
       const live = await client.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', {
-        source, breakpoints: [{ line: logLine, logMessage: 'live {len(kl.sourcesSeen)}' }, { line: logLine, hitCondition: '2' }],
+        source,
+        breakpoints: [
+          { line: logLine, logMessage: 'live {len(kl.sourcesSeen)}' },
+          { line: logLine, hitCondition: '2' },
+        ],
       });
-      assert.deepStrictEqual(live.body.breakpoints.map((b) => b.verified), [true, false]);
-      await until('the new logpoint\'s messages', () => ((client.outputText().match(/live \d+/g) ?? []).length >= 2 ? true : undefined), 60_000);
+      assert.deepStrictEqual(
+        live.body.breakpoints.map((b) => b.verified),
+        [true, false],
+      );
+      await until(
+        "the new logpoint's messages",
+        () => ((client.outputText().match(/live \d+/g) ?? []).length >= 2 ? true : undefined),
+        60_000,
+      );
 
       // Delve itself holds only the logpoint: not the refused ones, nor its stops on a fatal panic.
       const rpc = new DelveRpc(await target.openStream());
       // Delve's JSON calls a tracepoint "continue": it goes on after printing.
-      const { Breakpoints } = await rpc.call<{ Breakpoints: { line: number; continue: boolean }[] }>('ListBreakpoints', { All: true }, { timeoutMs: 30_000 });
+      const { Breakpoints } = await rpc.call<{ Breakpoints: { line: number; continue: boolean }[] }>(
+        'ListBreakpoints',
+        { All: true },
+        { timeoutMs: 30_000 },
+      );
       rpc.close();
-      assert.deepStrictEqual(Breakpoints.map((b) => [b.line, b.continue]), [[logLine, true]], JSON.stringify(Breakpoints));
+      assert.deepStrictEqual(
+        Breakpoints.map((b) => [b.line, b.continue]),
+        [[logLine, true]],
+        JSON.stringify(Breakpoints),
+      );
       assert.ok(!client.transcript.some((l) => l.includes('"event":"stopped"')), 'no stopped event');
       assert.strictEqual((await kubeletState(node)).active, 'active');
 

@@ -36,11 +36,18 @@ describe('Restore with a safeguard unit that is slow to stop (real node)', funct
       const node = sharedNode();
       const before = await kubeletState(node);
       // A long lease grace: nobody renews the lease here, and the guard must not restore on its own.
-      const target = await launchKubeletUnderDelve(suite.conn(), launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }), suite.workspace(), testHooks({ graceSeconds: 600 }));
+      const target = await launchKubeletUnderDelve(
+        suite.conn(),
+        launchConfig({ host: node.sshHosts.root, build: { where: 'local' } }),
+        suite.workspace(),
+        testHooks({ graceSeconds: 600 }),
+      );
       const guard = target.paths.guardUnit;
       const dropInDir = `/run/systemd/system/${guard}.d`;
       try {
-        await node.ssh(`rm -f ${MARKER}; mkdir -p ${dropInDir} && printf '%s' ${shellQuote(slow.dropIn)} > ${dropInDir}/slow-stop.conf && systemctl daemon-reload`);
+        await node.ssh(
+          `rm -f ${MARKER}; mkdir -p ${dropInDir} && printf '%s' ${shellQuote(slow.dropIn)} > ${dropInDir}/slow-stop.conf && systemctl daemon-reload`,
+        );
         const shown = await node.ssh(`systemctl show -p ExecStop -p KillSignal -p ActiveState ${guard}`);
         assert.match(shown.stdout, slow.check, `the slow stop is in place: ${shown.stdout}`);
         assert.match(shown.stdout, /ActiveState=active/, 'the guard runs');
@@ -48,8 +55,14 @@ describe('Restore with a safeguard unit that is slow to stop (real node)', funct
         const report = await target.restore();
 
         // Had the restore waited for systemd's stop of the guard, that stop would have finished first.
-        const [stopOutcome, guardPids] = (await node.ssh(`echo "$(cat ${MARKER} 2>/dev/null)"; systemctl show -p MainPID -p ControlPID --value ${guard} | tr -d '\\n'`)).stdout.split('\n');
-        assert.doesNotMatch(stopOutcome, /finished|timeout/, `the restore returned without waiting out the guard's slow stop (systemd's stop ended: ${stopOutcome || 'not yet'})`);
+        const [stopOutcome, guardPids] = (
+          await node.ssh(`echo "$(cat ${MARKER} 2>/dev/null)"; systemctl show -p MainPID -p ControlPID --value ${guard} | tr -d '\\n'`)
+        ).stdout.split('\n');
+        assert.doesNotMatch(
+          stopOutcome,
+          /finished|timeout/,
+          `the restore returned without waiting out the guard's slow stop (systemd's stop ended: ${stopOutcome || 'not yet'})`,
+        );
         assert.strictEqual(guardPids, '00', 'nothing of the guard runs any more');
         assert.strictEqual(report.activeState, 'active', JSON.stringify(report));
         assert.deepStrictEqual(report.leftovers, []);
@@ -57,7 +70,9 @@ describe('Restore with a safeguard unit that is slow to stop (real node)', funct
         assert.match(report.notes[0], new RegExp(`${guard.replace(/\./g, '\\.')} did not stop within 1 s, so it was killed`));
         await expectNodeRestored(node, before);
       } finally {
-        await node.ssh(`rm -rf ${dropInDir} ${MARKER}; systemctl daemon-reload; systemctl kill --signal=SIGKILL ${guard} 2>/dev/null; systemctl reset-failed ${guard} 2>/dev/null; true`);
+        await node.ssh(
+          `rm -rf ${dropInDir} ${MARKER}; systemctl daemon-reload; systemctl kill --signal=SIGKILL ${guard} 2>/dev/null; systemctl reset-failed ${guard} 2>/dev/null; true`,
+        );
         await target.restore().catch(() => undefined);
       }
     });

@@ -14,8 +14,14 @@ const DROP_IN = '/etc/ssh/sshd_config.d/05-krd-second-factor.conf';
 
 /** What OpenSSH says when needpw logs in with the key alone: '' when it gets in, else its stderr. */
 function keyOnlyLogin(node: TestNode): Promise<string> {
-  return new Promise((resolve) => execFile('ssh', ['-F', node.sshConfigPath, '-o', 'BatchMode=yes', node.sshHosts.needsPassword, 'true'],
-    { timeout: 30_000 }, (err, _stdout, stderr) => resolve(err ? String(stderr) || String(err) : '')));
+  return new Promise((resolve) =>
+    execFile(
+      'ssh',
+      ['-F', node.sshConfigPath, '-o', 'BatchMode=yes', node.sshHosts.needsPassword, 'true'],
+      { timeout: 30_000 },
+      (err, _stdout, stderr) => resolve(err ? String(stderr) || String(err) : ''),
+    ),
+  );
 }
 
 /**
@@ -45,12 +51,10 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
   before(async () => {
     node = sharedNode();
     password = readFileSync(node.needsPasswordPasswordPath, 'utf8').trim();
-    await sshdDropIn(node, [
-      'Match User needpw',
-      '  AuthenticationMethods publickey,keyboard-interactive',
-      '  KbdInteractiveAuthentication yes',
-      '',
-    ].join('\n'));
+    await sshdDropIn(
+      node,
+      ['Match User needpw', '  AuthenticationMethods publickey,keyboard-interactive', '  KbdInteractiveAuthentication yes', ''].join('\n'),
+    );
   });
 
   after(async () => {
@@ -70,7 +74,9 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
     } finally {
       conn.disconnect();
     }
-    assert.deepStrictEqual(prompts.calls, [{ kind: 'keyboard-interactive', detail: `needpw@${node.sshHosts.needsPassword} "Password: " echo=false` }]);
+    assert.deepStrictEqual(prompts.calls, [
+      { kind: 'keyboard-interactive', detail: `needpw@${node.sshHosts.needsPassword} "Password: " echo=false` },
+    ]);
   });
 
   it('says the first factor passed and the second did not, for a wrong answer', async () => {
@@ -84,7 +90,11 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
       conn.disconnect();
     }
     assert.strictEqual(prompts.calls.filter((c) => c.kind === 'keyboard-interactive').length, 1);
-    assert.deepStrictEqual(prompts.calls.filter((c) => c.kind === 'password'), [], 'no password prompt the node would not take');
+    assert.deepStrictEqual(
+      prompts.calls.filter((c) => c.kind === 'password'),
+      [],
+      'no password prompt the node would not take',
+    );
   });
 
   it('stops as cancelled when the person cancels the prompt, asking nothing more', async () => {

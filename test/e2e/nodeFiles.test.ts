@@ -68,7 +68,11 @@ for (const who of ['root', 'sudo'] as const) {
       const node = sharedNode();
       await sh(node, `printf 'old\\n' > ${file} && chown kubeadmin:root ${file} && chmod 640 ${file}`);
       const inode = (await sh(node, `stat -c %i ${file}`)).trim();
-      const result = await writeNodeFile(conn, file, Buffer.from('new\n'), { create: false, overwrite: true, expectedSha256: sha256('old\n') });
+      const result = await writeNodeFile(conn, file, Buffer.from('new\n'), {
+        create: false,
+        overwrite: true,
+        expectedSha256: sha256('old\n'),
+      });
       assert.deepStrictEqual(result, { path: file, created: false });
       assert.strictEqual(await sh(node, `cat ${file}`), 'new\n');
       assert.strictEqual((await sh(node, `stat -c '%a %U %G' ${file}`)).trim(), '640 kubeadmin root');
@@ -83,7 +87,10 @@ for (const who of ['root', 'sudo'] as const) {
       assert.strictEqual((await writeNodeFile(conn, file, Buffer.from('x'), { create: true, overwrite: false })).created, true);
       assert.strictEqual((await sh(node, `stat -c '%a %U' ${file}`)).trim(), '644 root');
       await expectUserError(writeNodeFile(conn, file, Buffer.from('y'), { create: true, overwrite: false }), ErrorCode.NodeFileExists);
-      await expectUserError(writeNodeFile(conn, '/nonexistent-dir/x.conf', Buffer.from('y'), { create: true, overwrite: true }), ErrorCode.NodeFileNotFound);
+      await expectUserError(
+        writeNodeFile(conn, '/nonexistent-dir/x.conf', Buffer.from('y'), { create: true, overwrite: true }),
+        ErrorCode.NodeFileNotFound,
+      );
       assert.strictEqual(await sh(node, `cat ${file}`), 'x');
     });
 
@@ -92,7 +99,10 @@ for (const who of ['root', 'sudo'] as const) {
       await sh(node, `printf 'as read\\n' > ${file}`);
       const read = sha256('as read\n');
       await sh(node, `printf 'changed by someone else\\n' > ${file}`);
-      const err = await expectUserError(writeNodeFile(conn, file, Buffer.from('mine\n'), { create: true, overwrite: true, expectedSha256: read }), ErrorCode.NodeFileConflict);
+      const err = await expectUserError(
+        writeNodeFile(conn, file, Buffer.from('mine\n'), { create: true, overwrite: true, expectedSha256: read }),
+        ErrorCode.NodeFileConflict,
+      );
       assert.match(err.message, /changed on .* since you opened it/);
       assert.strictEqual(await sh(node, `cat ${file}`), 'changed by someone else\n');
       assert.strictEqual(await tempFilesIn(node, '/etc'), '');
@@ -106,12 +116,18 @@ for (const who of ['root', 'sudo'] as const) {
       try {
         // Large enough that the upload is still running when the connection dies.
         const content = Buffer.alloc(96 * 1024 * 1024, 'kubelet remote debug\n');
-        const saving = writeNodeFile(conn, big, content, { create: true, overwrite: true }).then(() => 'saved', (err) => err as Error);
+        const saving = writeNodeFile(conn, big, content, { create: true, overwrite: true }).then(
+          () => 'saved',
+          (err) => err as Error,
+        );
         await waitFor('the temp file to appear', async () => (await tempFilesIn(node, dir)) !== '', 20_000);
         const killOwnSshd = 'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p';
         await conn.exec(['/bin/sh', '-c', killOwnSshd]).catch(() => undefined);
         const outcome = await saving;
-        assert.ok(outcome instanceof UserError && outcome.code === ErrorCode.NodeFileWriteFailed, `the save was reported as failed: ${outcome}`);
+        assert.ok(
+          outcome instanceof UserError && outcome.code === ErrorCode.NodeFileWriteFailed,
+          `the save was reported as failed: ${outcome}`,
+        );
         await waitFor('the temp file to be removed', async () => (await tempFilesIn(node, dir)) === '', 15_000);
         const onNode = (await sh(node, `sha256sum < ${big} | cut -c1-64`)).trim();
         assert.ok(onNode === sha256('old\n') || onNode === sha256(content), 'the target is the old or the new file');
@@ -133,7 +149,10 @@ describe('Unit files checked before systemd reloads them', function () {
     const node = sharedNode();
     conn.disconnect();
     await restoreFile(node, KUBEADM_DROP_IN, original);
-    await sh(node, 'rm -f /etc/systemd/system/kubelet.service.d/99-krd-test.conf /etc/systemd/system/kubelet.service.d/98-krd-test.conf && systemctl daemon-reload && systemctl restart kubelet');
+    await sh(
+      node,
+      'rm -f /etc/systemd/system/kubelet.service.d/99-krd-test.conf /etc/systemd/system/kubelet.service.d/98-krd-test.conf && systemctl daemon-reload && systemctl restart kubelet',
+    );
     await waitFor('the kubelet to run without --v=3', async () => !(await kubeletCmdline(node)).includes('--v=3'));
   });
 
@@ -149,7 +168,11 @@ describe('Unit files checked before systemd reloads them', function () {
     const node = sharedNode();
     const edited = original.replace(/\$KUBELET_EXTRA_ARGS$/m, '$KUBELET_EXTRA_ARGS --v=3');
     assert.notStrictEqual(edited, original);
-    const result = await writeUnitAwareFile(conn, KUBEADM_DROP_IN, Buffer.from(edited), { create: false, overwrite: true, expectedSha256: sha256(original) });
+    const result = await writeUnitAwareFile(conn, KUBEADM_DROP_IN, Buffer.from(edited), {
+      create: false,
+      overwrite: true,
+      expectedSha256: sha256(original),
+    });
     assert.deepStrictEqual([result.unit, result.problems, result.reloaded], ['kubelet.service', [], true]);
     assert.strictEqual((await sh(node, 'systemctl show -p NeedDaemonReload --value kubelet')).trim(), 'no');
     await runUnitAction(conn, 'restart', 'kubelet.service');
@@ -160,15 +183,29 @@ describe('Unit files checked before systemd reloads them', function () {
     const node = sharedNode();
     const current = await sh(node, `cat ${KUBEADM_DROP_IN}`);
     const malformed = `${current}this line has no equals sign\nRestartSec=banana\n`;
-    const result = await writeUnitAwareFile(conn, KUBEADM_DROP_IN, Buffer.from(malformed), { create: false, overwrite: true, expectedSha256: sha256(current) });
+    const result = await writeUnitAwareFile(conn, KUBEADM_DROP_IN, Buffer.from(malformed), {
+      create: false,
+      overwrite: true,
+      expectedSha256: sha256(current),
+    });
     assert.strictEqual(result.reloaded, false);
     const lines = current.split('\n').length;
-    assert.deepStrictEqual(result.problems.map((p) => [p.file, p.line]), [[KUBEADM_DROP_IN, lines], [KUBEADM_DROP_IN, lines + 1]]);
+    assert.deepStrictEqual(
+      result.problems.map((p) => [p.file, p.line]),
+      [
+        [KUBEADM_DROP_IN, lines],
+        [KUBEADM_DROP_IN, lines + 1],
+      ],
+    );
     assert.match(result.problems[0].message, /Missing '='/);
     assert.strictEqual(await sh(node, `cat ${KUBEADM_DROP_IN}`), malformed, 'the file is on the node as written');
     assert.strictEqual((await sh(node, 'systemctl show -p NeedDaemonReload --value kubelet')).trim(), 'yes', 'systemd was not reloaded');
     // Saving the fixed text again passes the check and reloads.
-    const fixed = await writeUnitAwareFile(conn, KUBEADM_DROP_IN, Buffer.from(current), { create: false, overwrite: true, expectedSha256: sha256(malformed) });
+    const fixed = await writeUnitAwareFile(conn, KUBEADM_DROP_IN, Buffer.from(current), {
+      create: false,
+      overwrite: true,
+      expectedSha256: sha256(malformed),
+    });
     assert.deepStrictEqual([fixed.problems, fixed.reloaded], [[], true]);
     assert.strictEqual((await sh(node, 'systemctl show -p NeedDaemonReload --value kubelet')).trim(), 'no');
   });

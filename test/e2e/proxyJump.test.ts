@@ -53,7 +53,20 @@ function linkNodes(jump: TestNode, target: TestNode): NodeLink {
   const jumpIf = `pj-${target.name}`;
   const targetIf = `pj-${jump.name}`;
   const targetAddress = `10.213.${index}.5`;
-  execFileSync('ip', ['link', 'add', jumpIf, 'netns', String(jumpPid), 'type', 'veth', 'peer', 'name', targetIf, 'netns', String(targetPid)]);
+  execFileSync('ip', [
+    'link',
+    'add',
+    jumpIf,
+    'netns',
+    String(jumpPid),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    targetIf,
+    'netns',
+    String(targetPid),
+  ]);
   const unlink = () => {
     try {
       inNode(jumpPid, ['ip', 'link', 'delete', jumpIf]); // takes the peer with it
@@ -140,27 +153,36 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
   /** An SSH config in which every host uses the harness key; the extra lines go first, as the first value wins. */
   function writeConfig(name: string, hosts: HostEntry[], knownHosts: string): string {
     const file = path.join(dir, name);
-    writeFileSync(file, hosts.flatMap((h) => [
-      `Host ${h.alias}`,
-      ...(h.lines ?? []).map((l) => `  ${l}`),
-      `  HostName ${h.hostName}`,
-      '  Port 22',
-      '  User root',
-      `  IdentityFile ${jump.keyPath}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHosts}`,
-      '  GlobalKnownHostsFile /nonexistent',
-      '',
-    ]).join('\n'));
+    writeFileSync(
+      file,
+      hosts
+        .flatMap((h) => [
+          `Host ${h.alias}`,
+          ...(h.lines ?? []).map((l) => `  ${l}`),
+          `  HostName ${h.hostName}`,
+          '  Port 22',
+          '  User root',
+          `  IdentityFile ${jump.keyPath}`,
+          '  IdentitiesOnly yes',
+          `  UserKnownHostsFile ${knownHosts}`,
+          '  GlobalKnownHostsFile /nonexistent',
+          '',
+        ])
+        .join('\n'),
+    );
     return file;
   }
 
   /** A config where `target` (at hostName) is reached with `ProxyJump jump`. */
   function viaJump(name: string, hostName: string, knownHosts: string): string {
-    return writeConfig(name, [
-      { alias: 'target', hostName, lines: ['ProxyJump jump'] },
-      { alias: 'jump', hostName: jump.address },
-    ], knownHosts);
+    return writeConfig(
+      name,
+      [
+        { alias: 'target', hostName, lines: ['ProxyJump jump'] },
+        { alias: 'jump', hostName: jump.address },
+      ],
+      knownHosts,
+    );
   }
 
   /** A known_hosts file with a host key (by default the nodes' shared one) for each of these addresses. */
@@ -195,7 +217,7 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
     assert.strictEqual(banner.stdout, 'SSH-2.0', `the jump node reaches the target's sshd: ${banner.stderr}`);
   });
 
-  it('runs a command on the target through the jump host, with every hop\'s key verified', async () => {
+  it("runs a command on the target through the jump host, with every hop's key verified", async () => {
     const knownHosts = knownHostsFor('kh-ok', [jump.address, link!.targetAddress]);
     const config = viaJump('config-ok', link!.targetAddress, knownHosts);
     const prompts = recordingPrompts({ trust: false });
@@ -225,7 +247,11 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
     } finally {
       m1.dispose();
     }
-    assert.deepStrictEqual(declined.calls, [{ kind: 'trust', detail: `${link!.targetAddress}:22 ssh-ed25519 ${expectedFp}` }], 'asked once, about the target only');
+    assert.deepStrictEqual(
+      declined.calls,
+      [{ kind: 'trust', detail: `${link!.targetAddress}:22 ssh-ed25519 ${expectedFp}` }],
+      'asked once, about the target only',
+    );
     assert.strictEqual(readFileSync(knownHosts, 'utf8').split('\n').filter(Boolean).length, 1, 'nothing was saved');
 
     const accepted = recordingPrompts({ trust: true });
@@ -237,7 +263,9 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
     }
     assert.strictEqual(accepted.calls.length, 1);
     // OpenSSH agrees with the entry we saved, through its own ProxyJump, with strict checking.
-    const out = execFileSync('ssh', ['-F', config, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'target', 'hostname'], { encoding: 'utf8' });
+    const out = execFileSync('ssh', ['-F', config, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'target', 'hostname'], {
+      encoding: 'utf8',
+    });
     assert.strictEqual(out.trim(), target!.name);
   });
 
@@ -245,7 +273,11 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'impostor')]);
     const impostor = readFileSync(path.join(dir, 'impostor.pub'), 'utf8');
     const knownHosts = path.join(dir, 'kh-changed');
-    writeFileSync(knownHosts, readFileSync(knownHostsFor('kh-jump-only', [jump.address]), 'utf8') + readFileSync(knownHostsFor('kh-impostor', [link!.targetAddress], impostor), 'utf8'));
+    writeFileSync(
+      knownHosts,
+      readFileSync(knownHostsFor('kh-jump-only', [jump.address]), 'utf8') +
+        readFileSync(knownHostsFor('kh-impostor', [link!.targetAddress], impostor), 'utf8'),
+    );
     const config = viaJump('config-changed', link!.targetAddress, knownHosts);
     const prompts = recordingPrompts({ trust: true });
     const m = managerFor(config, prompts);
@@ -273,13 +305,17 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
     }
   });
 
-  it('follows a two-hop chain (ProxyJump a,b) to the last hop\'s loopback', async () => {
+  it("follows a two-hop chain (ProxyJump a,b) to the last hop's loopback", async () => {
     const knownHosts = knownHostsFor('kh-chain', [jump.address, link!.targetAddress, '127.0.0.1']);
-    const config = writeConfig('config-chain', [
-      { alias: 'chain', hostName: '127.0.0.1', lines: ['ProxyJump jump,target-link'] },
-      { alias: 'target-link', hostName: link!.targetAddress },
-      { alias: 'jump', hostName: jump.address },
-    ], knownHosts);
+    const config = writeConfig(
+      'config-chain',
+      [
+        { alias: 'chain', hostName: '127.0.0.1', lines: ['ProxyJump jump,target-link'] },
+        { alias: 'target-link', hostName: link!.targetAddress },
+        { alias: 'jump', hostName: jump.address },
+      ],
+      knownHosts,
+    );
     const prompts = recordingPrompts({ trust: false });
     const m = managerFor(config, prompts);
     try {
@@ -294,12 +330,16 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
     }
   });
 
-  it('reaches the jump node\'s own loopback as a second hop', async () => {
+  it("reaches the jump node's own loopback as a second hop", async () => {
     const knownHosts = knownHostsFor('kh-loop', [jump.address, '127.0.0.1']);
-    const config = writeConfig('config-loop', [
-      { alias: 'loop', hostName: '127.0.0.1', lines: ['ProxyJump jump'] },
-      { alias: 'jump', hostName: jump.address },
-    ], knownHosts);
+    const config = writeConfig(
+      'config-loop',
+      [
+        { alias: 'loop', hostName: '127.0.0.1', lines: ['ProxyJump jump'] },
+        { alias: 'jump', hostName: jump.address },
+      ],
+      knownHosts,
+    );
     const m = managerFor(config);
     try {
       const r = await m.get('loop').exec(['/bin/sh', '-c', 'hostname; echo "$SSH_CONNECTION"']);
@@ -313,10 +353,11 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
 
   /** `ProxyCommand ssh -F <the jump node's own ssh_config> -W %h:%p <jump>`: a bastion as many shops have it. */
   function viaProxyCommand(name: string, hostName: string, knownHosts: string, extra: HostEntry[] = []): string {
-    return writeConfig(name, [
-      { alias: 'target', hostName, lines: [`ProxyCommand ssh -F ${jump.sshConfigPath} -W %h:%p ${jump.name}`] },
-      ...extra,
-    ], knownHosts);
+    return writeConfig(
+      name,
+      [{ alias: 'target', hostName, lines: [`ProxyCommand ssh -F ${jump.sshConfigPath} -W %h:%p ${jump.name}`] }, ...extra],
+      knownHosts,
+    );
   }
 
   it('runs a command on the target through a ProxyCommand bastion, and ends the command with the connection', async () => {
@@ -368,13 +409,18 @@ describe('ProxyJump and ProxyCommand through a second node', function () {
 
   it('blames the ProxyCommand, with its own words, never HostName or Port', async () => {
     const knownHosts = knownHostsFor('kh-pc-bad', [link!.targetAddress]);
-    const config = writeConfig('config-pc-bad', [
-      { alias: 'target', hostName: link!.targetAddress, lines: ['ProxyCommand sh -c \'echo "bastion says no to %h:%p" >&2; exit 3\''] },
-    ], knownHosts);
+    const config = writeConfig(
+      'config-pc-bad',
+      [{ alias: 'target', hostName: link!.targetAddress, lines: ['ProxyCommand sh -c \'echo "bastion says no to %h:%p" >&2; exit 3\''] }],
+      knownHosts,
+    );
     const m = managerFor(config);
     try {
       const err = await expectUserError(m.get('target').exec(['true']), ErrorCode.ProxyCommandFailed);
-      assert.ok(err.message.includes('exited with code 3') && err.message.includes(`bastion says no to ${link!.targetAddress}:22`), err.message);
+      assert.ok(
+        err.message.includes('exited with code 3') && err.message.includes(`bastion says no to ${link!.targetAddress}:22`),
+        err.message,
+      );
       assert.ok(!/HostName|Port/.test(err.message), err.message);
     } finally {
       m.dispose();

@@ -74,7 +74,11 @@ describe('SSH layer against a real node', () => {
     assert.strictEqual((await m2.get('fresh').exec(['echo', 'ok'])).stdout, 'ok\n');
     m2.dispose();
     // OpenSSH itself now accepts the saved entry with strict checking.
-    const out = execFileSync('ssh', ['-F', config, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'fresh', 'echo', 'viaopenssh'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'ssh',
+      ['-F', config, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'fresh', 'echo', 'viaopenssh'],
+      { encoding: 'utf8' },
+    );
     assert.strictEqual(out.trim(), 'viaopenssh');
 
     const again = recordingPrompts({ trust: false });
@@ -102,7 +106,13 @@ describe('SSH layer against a real node', () => {
     // The fix we print is the one OpenSSH prints for the same host and file.
     const openssh = spawnSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'changed', 'true'], { encoding: 'utf8', timeout: 30_000 });
     const said = /remove with:\s*\n\s*(ssh-keygen .*)$/m.exec(openssh.stderr)?.[1].trim();
-    assert.strictEqual(said, node.port === 22 ? `ssh-keygen -f "${knownHosts}" -R "${node.address}"` : `ssh-keygen -f "${knownHosts}" -R "[${node.address}]:${node.port}"`, openssh.stderr);
+    assert.strictEqual(
+      said,
+      node.port === 22
+        ? `ssh-keygen -f "${knownHosts}" -R "${node.address}"`
+        : `ssh-keygen -f "${knownHosts}" -R "[${node.address}]:${node.port}"`,
+      openssh.stderr,
+    );
     assert.ok(err.message.includes(said!), err.message);
   });
 
@@ -146,18 +156,21 @@ describe('SSH layer against a real node', () => {
     const dir = tempDir('match');
     const flag = path.join(dir, 'as-kubeadmin.flag');
     const config = path.join(dir, 'config');
-    writeFileSync(config, [
-      `Match host flagged exec "test -f ${flag}"`,
-      '  User kubeadmin',
-      'Host flagged',
-      `  HostName ${node.address}`,
-      `  Port ${node.port}`,
-      '  User root',
-      `  IdentityFile ${node.keyPath}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${node.knownHostsPath}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `Match host flagged exec "test -f ${flag}"`,
+        '  User kubeadmin',
+        'Host flagged',
+        `  HostName ${node.address}`,
+        `  Port ${node.port}`,
+        '  User root',
+        `  IdentityFile ${node.keyPath}`,
+        '  IdentitiesOnly yes',
+        `  UserKnownHostsFile ${node.knownHostsPath}`,
+        '',
+      ].join('\n'),
+    );
     const m = managerFor(config);
     try {
       const conn = m.get('flagged');
@@ -165,7 +178,11 @@ describe('SSH layer against a real node', () => {
       conn.disconnect();
       writeFileSync(flag, '');
       assert.strictEqual((await conn.exec(['id', '-un'])).stdout.trim(), 'kubeadmin', 'the next connection resolves the host again');
-      assert.strictEqual(execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'flagged', 'id', '-un'], { encoding: 'utf8' }).trim(), 'kubeadmin', 'OpenSSH agrees');
+      assert.strictEqual(
+        execFileSync('ssh', ['-F', config, '-o', 'BatchMode=yes', 'flagged', 'id', '-un'], { encoding: 'utf8' }).trim(),
+        'kubeadmin',
+        'OpenSSH agrees',
+      );
     } finally {
       m.dispose();
       removeTempDir(dir);
@@ -244,9 +261,17 @@ describe('SSH layer against a real node', () => {
       execFileSync('ssh-add', ['-q', node.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: ['ignore', 'pipe', 'pipe'] });
       // No IdentityFile and no default key files: only the agent can log in.
       const config = path.join(dir, 'config');
-      writeFileSync(config, [`Host viaagent`, `  HostName ${node.address}`, '  User root', `  UserKnownHostsFile ${node.knownHostsPath}`, ''].join('\n'));
+      writeFileSync(
+        config,
+        [`Host viaagent`, `  HostName ${node.address}`, '  User root', `  UserKnownHostsFile ${node.knownHostsPath}`, ''].join('\n'),
+      );
       const log = memoryLogger();
-      const resolver = new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: dir, env: { SSH_AUTH_SOCK: sock } });
+      const resolver = new SshConfigResolver({
+        userConfigFile: config,
+        systemConfigFile: '/nonexistent',
+        homeDir: dir,
+        env: { SSH_AUTH_SOCK: sock },
+      });
       const manager = new ConnectionManager(resolver, { prompts: recordingPrompts(), log, defaultTimeoutSeconds: 10 }, log);
       try {
         assert.strictEqual((await manager.get('viaagent').exec(['id', '-un'])).stdout.trim(), 'root');
@@ -254,7 +279,11 @@ describe('SSH layer against a real node', () => {
         manager.dispose();
       }
       // And without the agent the same config cannot log in at all.
-      const noAgent = new ConnectionManager(new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: dir, env: {} }), { prompts: recordingPrompts(), log, defaultTimeoutSeconds: 10 }, log);
+      const noAgent = new ConnectionManager(
+        new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', homeDir: dir, env: {} }),
+        { prompts: recordingPrompts(), log, defaultTimeoutSeconds: 10 },
+        log,
+      );
       await expectUserError(noAgent.get('viaagent').exec(['true']), ErrorCode.AuthFailed);
       noAgent.dispose();
     } finally {

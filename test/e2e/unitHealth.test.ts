@@ -27,29 +27,36 @@ describe('Edited but not applied: a running unit against its files', function ()
   async function drift(): Promise<string[]> {
     const status = await readUnitStatus(conn, UNIT);
     const [effective, argv, environ, managerNames] = await Promise.all([
-      readEffectiveCommand(conn, status), readProcessArgv(conn, status.mainPid), readProcessEnviron(conn, status.mainPid), readManagerEnvironmentNames(conn),
+      readEffectiveCommand(conn, status),
+      readProcessArgv(conn, status.mainPid),
+      readProcessEnviron(conn, status.mainPid),
+      readManagerEnvironmentNames(conn),
     ]);
     return describeDrift(effective, { argv, environ }, managerNames);
   }
 
   before(async () => {
     conn = connect(sharedNode());
-    await root([
-      `printf 'SLEEP_MORE=5\\n' > ${ENV_FILE}`,
-      `printf '[Service]\\nEnvironment=FROM_UNIT=1\\nEnvironmentFile=${ENV_FILE}\\nExecStart=/bin/sleep infinity $SLEEP_MORE\\n' > /etc/systemd/system/${UNIT}`,
-      // The drop-in folder exists from the start: systemd only notices new files in folders it has seen.
-      `mkdir -p /etc/systemd/system/${UNIT}.d && printf '[Service]\\n' > /etc/systemd/system/${UNIT}.d/10-base.conf`,
-      'systemctl daemon-reload',
-      `systemctl restart ${UNIT}`,
-    ].join(' && '));
+    await root(
+      [
+        `printf 'SLEEP_MORE=5\\n' > ${ENV_FILE}`,
+        `printf '[Service]\\nEnvironment=FROM_UNIT=1\\nEnvironmentFile=${ENV_FILE}\\nExecStart=/bin/sleep infinity $SLEEP_MORE\\n' > /etc/systemd/system/${UNIT}`,
+        // The drop-in folder exists from the start: systemd only notices new files in folders it has seen.
+        `mkdir -p /etc/systemd/system/${UNIT}.d && printf '[Service]\\n' > /etc/systemd/system/${UNIT}.d/10-base.conf`,
+        'systemctl daemon-reload',
+        `systemctl restart ${UNIT}`,
+      ].join(' && '),
+    );
   });
 
   after(async () => {
     conn?.disconnect();
-    await root(`systemctl stop ${UNIT}; rm -rf /etc/systemd/system/${UNIT} /etc/systemd/system/${UNIT}.d ${ENV_FILE}; systemctl daemon-reload`);
+    await root(
+      `systemctl stop ${UNIT}; rm -rf /etc/systemd/system/${UNIT} /etc/systemd/system/${UNIT}.d ${ENV_FILE}; systemctl daemon-reload`,
+    );
   });
 
-  it('finds nothing while the process matches its files, systemd\'s own variables included', async () => {
+  it("finds nothing while the process matches its files, systemd's own variables included", async () => {
     assert.deepStrictEqual(await drift(), []);
     assert.strictEqual((await readUnitStatus(conn, UNIT)).needDaemonReload, false);
   });

@@ -42,7 +42,11 @@ describe('Upload of the debug binary', function () {
     await node.ssh(`printf 'X' | dd of=${remote} bs=1 seek=100 conv=notrunc status=none`);
     assert.strictEqual((await uploadBinary(conn, local, remote)).skipped, false);
     assert.strictEqual((await node.ssh(`sha256sum ${remote} | cut -d' ' -f1`)).stdout.trim(), sha);
-    assert.strictEqual((await node.ssh(`ls -A /var/tmp | grep krd-upload || true; ls -A /var/lib/kubelet-debug | grep '[.]upload-' || true`)).stdout, '', 'no staging file left');
+    assert.strictEqual(
+      (await node.ssh(`ls -A /var/tmp | grep krd-upload || true; ls -A /var/lib/kubelet-debug | grep '[.]upload-' || true`)).stdout,
+      '',
+      'no staging file left',
+    );
   });
 
   it('sends the binary again when the local one changed, even though the node copy is as we left it', async () => {

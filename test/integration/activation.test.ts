@@ -11,7 +11,9 @@ describe('activation and contributions', () => {
   });
 
   it('registers every contributed command', async () => {
-    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map(
+      (c) => c.command,
+    );
     const registered = new Set(await vscode.commands.getCommands(true));
     for (const command of [...contributed, 'kubelet.pickNode']) {
       assert.ok(registered.has(command), `${command} is registered`);
@@ -20,11 +22,34 @@ describe('activation and contributions', () => {
   });
 
   it('contributes the kubelet debugger with a launch schema', () => {
-    const debuggers = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.debuggers as { type: string; configurationAttributes: { launch: { required: string[]; properties: Record<string, unknown> } } }[];
+    const debuggers = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.debuggers as {
+      type: string;
+      configurationAttributes: { launch: { required: string[]; properties: Record<string, unknown> } };
+    }[];
     assert.strictEqual(debuggers[0].type, 'kubelet');
     assert.ok(debuggers[0].configurationAttributes.launch.required.includes('host'), 'host is required');
-    for (const key of ['host', 'unit', 'build', 'remoteBinary', 'dlvPath', 'stopOnEntry', 'substitutePath', 'breakAt', 'env', 'args',
-      'dlvFlags', 'showLog', 'logOutput', 'trace', 'haltFree', 'hideSystemGoroutines', 'goroutineFilters', 'showGlobalVariables', 'stackTraceDepth', 'showRegisters']) {
+    for (const key of [
+      'host',
+      'unit',
+      'build',
+      'remoteBinary',
+      'dlvPath',
+      'stopOnEntry',
+      'substitutePath',
+      'breakAt',
+      'env',
+      'args',
+      'dlvFlags',
+      'showLog',
+      'logOutput',
+      'trace',
+      'haltFree',
+      'hideSystemGoroutines',
+      'goroutineFilters',
+      'showGlobalVariables',
+      'stackTraceDepth',
+      'showRegisters',
+    ]) {
       assert.ok(key in debuggers[0].configurationAttributes.launch.properties, `launch.${key} is described`);
     }
   });

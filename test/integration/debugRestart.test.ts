@@ -14,7 +14,10 @@ describe('Restart a kubelet debug session (real VS Code, real node)', function (
     const node = testNode();
     const folder = vscode.workspace.workspaceFolders![0];
     const kubeletGo = vscode.Uri.file(path.join(folder.uri.fsPath, 'pkg', 'kubelet', 'kubelet.go'));
-    const bpLine = firstStatementOf((await vscode.workspace.openTextDocument(kubeletGo)).getText().split('\n'), /^func \(kl \*Kubelet\) syncLoopIteration\(/);
+    const bpLine = firstStatementOf(
+      (await vscode.workspace.openTextDocument(kubeletGo)).getText().split('\n'),
+      /^func \(kl \*Kubelet\) syncLoopIteration\(/,
+    );
     vscode.debug.addBreakpoints([new vscode.SourceBreakpoint(new vscode.Location(kubeletGo, new vscode.Position(bpLine - 1, 0)))]);
 
     // VS Code restarts a session in place: same session object, a new adapter from our factory.
@@ -38,16 +41,24 @@ describe('Restart a kubelet debug session (real VS Code, real node)', function (
     ];
     const ctime = async () => (await nodeSsh('stat -c %Z /var/lib/kubelet-debug/kubelet')).trim();
     try {
-      assert.ok(await vscode.debug.startDebugging(folder, { type: 'kubelet', request: 'launch', name: 'restart test', host: node.alias, build: { where: 'local' } }));
+      assert.ok(
+        await vscode.debug.startDebugging(folder, {
+          type: 'kubelet',
+          request: 'launch',
+          name: 'restart test',
+          host: node.alias,
+          build: { where: 'local' },
+        }),
+      );
       const session = vscode.debug.activeDebugSession!;
-      const stopA = await until('the first session\'s stop', () => adapters[0]?.stops[0], 120_000);
+      const stopA = await until("the first session's stop", () => adapters[0]?.stops[0], 120_000);
       const stA = await session.customRequest('stackTrace', { threadId: stopA.threadId, startFrame: 0, levels: 1 });
       assert.strictEqual(stA.stackFrames[0].line, bpLine);
       const uploadedAt = await ctime();
       const dlvBefore = (await nodeSsh('pgrep -x dlv')).trim();
 
       await vscode.commands.executeCommand('workbench.action.debug.restart');
-      const stopB = await until('the restarted session\'s stop', () => adapters[1]?.stops[0], 180_000);
+      const stopB = await until("the restarted session's stop", () => adapters[1]?.stops[0], 180_000);
       const restarted = vscode.debug.activeDebugSession!;
       const stB = await restarted.customRequest('stackTrace', { threadId: stopB.threadId, startFrame: 0, levels: 1 });
       assert.deepStrictEqual([stB.stackFrames[0].name.replace(/^.*\./, ''), stB.stackFrames[0].line], ['syncLoopIteration', bpLine]);
@@ -58,10 +69,18 @@ describe('Restart a kubelet debug session (real VS Code, real node)', function (
       assert.strictEqual(await ctime(), uploadedAt, 'the rebuilt binary was the same, so it was not uploaded again');
 
       await vscode.debug.stopDebugging(restarted);
-      await until('the original kubelet', async () => {
-        const out = (await nodeSsh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(pgrep -x dlv)"')).trim();
-        return out === 'active /usr/bin/kubelet' ? out : undefined;
-      }, 60_000);
+      await until(
+        'the original kubelet',
+        async () => {
+          const out = (
+            await nodeSsh(
+              'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(pgrep -x dlv)"',
+            )
+          ).trim();
+          return out === 'active /usr/bin/kubelet' ? out : undefined;
+        },
+        60_000,
+      );
     } finally {
       subs.forEach((d) => d.dispose());
       vscode.debug.removeBreakpoints(vscode.debug.breakpoints);

@@ -46,7 +46,12 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
     });
     try {
       const started = await vscode.debug.startDebugging(folder, {
-        type: 'kubelet', request: 'launch', name: 'integration', host: node.alias, build: { where: 'local' }, breakAt: ['syncLoop'],
+        type: 'kubelet',
+        request: 'launch',
+        name: 'integration',
+        host: node.alias,
+        build: { where: 'local' },
+        breakAt: ['syncLoop'],
       });
       assert.ok(started, 'the session started');
       const session = vscode.debug.activeDebugSession!;
@@ -59,7 +64,10 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
       const scopes = await session.customRequest('scopes', { frameId: st1.stackFrames[0].id });
       const vars = await session.customRequest('variables', { variablesReference: scopes.scopes[0].variablesReference });
       assert.ok(vars.variables.length > 0, 'locals are readable');
-      assert.ok(vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName.endsWith('(*Kubelet).syncLoop')), 'the stage shows as a function breakpoint');
+      assert.ok(
+        vscode.debug.breakpoints.some((b) => b instanceof vscode.FunctionBreakpoint && b.functionName.endsWith('(*Kubelet).syncLoop')),
+        'the stage shows as a function breakpoint',
+      );
 
       await session.customRequest('continue', { threadId: first.threadId });
       const second = await until('the stop at the source breakpoint', () => stops[1], 60_000);
@@ -68,14 +76,26 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
       assert.strictEqual(st2.stackFrames[0].line, bpLine);
 
       // The debugged kubelet's own log (klog lines from the unit's journal) reaches the Debug Console.
-      await until('the kubelet\'s log in the Debug Console', () => (/^[IWE]\d{4} \d\d:\d\d:\d\d/m.test(debuggeeOutput) ? true : undefined), 30_000);
+      await until(
+        "the kubelet's log in the Debug Console",
+        () => (/^[IWE]\d{4} \d\d:\d\d:\d\d/m.test(debuggeeOutput) ? true : undefined),
+        30_000,
+      );
 
       await vscode.debug.stopDebugging(session);
       await ended;
-      const restored = await until('the original kubelet', async () => {
-        const out = (await nodeSsh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"')).trim();
-        return out === 'active /usr/bin/kubelet' ? out : undefined;
-      }, 30_000);
+      const restored = await until(
+        'the original kubelet',
+        async () => {
+          const out = (
+            await nodeSsh(
+              'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"',
+            )
+          ).trim();
+          return out === 'active /usr/bin/kubelet' ? out : undefined;
+        },
+        30_000,
+      );
       assert.strictEqual(restored, 'active /usr/bin/kubelet');
     } finally {
       tracker.dispose();

@@ -7,7 +7,6 @@ import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel, until } from 
 describe('Drop-in editing', function () {
   this.timeout(120_000);
 
-
   async function unitDetails() {
     const { nodesTree } = await extensionApi();
     await vscode.commands.executeCommand('kubelet.refreshNodes');
@@ -46,7 +45,11 @@ describe('Drop-in editing', function () {
       await vscode.commands.executeCommand('kubelet.restartUnit', { kind: 'unit', spec: testNode().alias });
       const pid = (await nodeSsh('systemctl show -p MainPID --value kubelet')).trim();
       assert.notStrictEqual(pid, pidBefore, 'the kubelet was restarted');
-      assert.match(await nodeSsh(`tr '\\0' '\\n' < /proc/${pid}/environ`), /^KRD_INTEGRATION=edited$/m, 'the new process has the new setting');
+      assert.match(
+        await nodeSsh(`tr '\\0' '\\n' < /proc/${pid}/environ`),
+        /^KRD_INTEGRATION=edited$/m,
+        'the new process has the new setting',
+      );
       assert.ok(!(await unitDetails()).has('Restart to apply'), 'the warning is gone after the restart');
     } finally {
       // Put it back through the editor too, so the document VS Code keeps matches the node again.
@@ -57,7 +60,9 @@ describe('Drop-in editing', function () {
         await doc.save();
       }
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-      await nodeSsh(`printf %s '${Buffer.from(original).toString('base64')}' | base64 -d > ${path} && systemctl daemon-reload && systemctl restart kubelet`);
+      await nodeSsh(
+        `printf %s '${Buffer.from(original).toString('base64')}' | base64 -d > ${path} && systemctl daemon-reload && systemctl restart kubelet`,
+      );
     }
     assert.strictEqual(await nodeSsh(`cat ${path}`), original);
   });

@@ -14,7 +14,7 @@ describe('systemd-unit language', () => {
   const repo = path.resolve(__dirname, '..', '..', '..');
   const dropIn = vscode.Uri.file(path.join(repo, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'));
 
-  it('is the language of a *.conf inside a unit\'s .d folder', async () => {
+  it("is the language of a *.conf inside a unit's .d folder", async () => {
     const doc = await vscode.workspace.openTextDocument(dropIn);
     assert.strictEqual(doc.languageId, 'systemd-unit');
   });
@@ -30,15 +30,21 @@ describe('systemd-unit language', () => {
 
   it('colours sections, directives, variables and prefixes with the grammar VS Code registered', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-    const contributed = (ext.packageJSON.contributes.grammars as { language: string; scopeName: string; path: string }[]).find((g) => g.language === 'systemd-unit');
+    const contributed = (ext.packageJSON.contributes.grammars as { language: string; scopeName: string; path: string }[]).find(
+      (g) => g.language === 'systemd-unit',
+    );
     assert.ok(contributed, 'a grammar is contributed for systemd-unit');
     const wasm = readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
     await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
     const registry = new textmate.Registry({
-      onigLib: Promise.resolve({ createOnigScanner: (s) => new oniguruma.OnigScanner(s), createOnigString: (s) => new oniguruma.OnigString(s) }),
-      loadGrammar: async (scope) => (scope === contributed.scopeName
-        ? textmate.parseRawGrammar(readFileSync(path.join(ext.extensionPath, contributed.path), 'utf8'), contributed.path)
-        : null),
+      onigLib: Promise.resolve({
+        createOnigScanner: (s) => new oniguruma.OnigScanner(s),
+        createOnigString: (s) => new oniguruma.OnigString(s),
+      }),
+      loadGrammar: async (scope) =>
+        scope === contributed.scopeName
+          ? textmate.parseRawGrammar(readFileSync(path.join(ext.extensionPath, contributed.path), 'utf8'), contributed.path)
+          : null,
     });
     const grammar = (await registry.loadGrammar(contributed.scopeName))!;
     const doc = await vscode.workspace.openTextDocument(dropIn);

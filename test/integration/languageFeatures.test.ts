@@ -17,7 +17,8 @@ async function completions(uri: vscode.Uri, position: vscode.Position, trigger?:
 }
 
 const labelOf = (item: vscode.CompletionItem) => (typeof item.label === 'string' ? item.label : item.label.label);
-const insertOf = (item: vscode.CompletionItem) => (typeof item.insertText === 'string' ? item.insertText : item.insertText?.value ?? labelOf(item));
+const insertOf = (item: vscode.CompletionItem) =>
+  typeof item.insertText === 'string' ? item.insertText : (item.insertText?.value ?? labelOf(item));
 
 /** The position just inside `word` on the first line that starts with it. */
 function positionOf(doc: vscode.TextDocument, word: string): vscode.Position {
@@ -43,7 +44,7 @@ describe('systemd-unit hover and completion', function () {
     return vscode.workspace.openTextDocument({ language: 'systemd-unit', content });
   }
 
-  it('describes a directive of kubeadm\'s drop-in on hover, with its section', async () => {
+  it("describes a directive of kubeadm's drop-in on hover, with its section", async () => {
     const doc = await vscode.workspace.openTextDocument(dropIn);
     assert.strictEqual(doc.languageId, 'systemd-unit');
     const envFile = await hoverText(dropIn, positionOf(doc, 'EnvironmentFile'));

@@ -12,7 +12,7 @@ import { folderWantsKubeletDebugger } from '../../src/debug/debuggerPicker';
 import { firstStatementOf } from '../support/goSource';
 import { EXTENSION_ID, extensionApi, nodeSsh, testNode, until, untilOriginalKubelet } from './testNodeAccess';
 
-describe('vscode-go\'s launch attributes (real VS Code, real node)', function () {
+describe("vscode-go's launch attributes (real VS Code, real node)", function () {
   this.timeout(300_000);
 
   it('offers the Kubelet debugger in the sample kubelet tree, and not in an unrelated Go module', async () => {
@@ -32,7 +32,7 @@ describe('vscode-go\'s launch attributes (real VS Code, real node)', function ()
     }
   });
 
-  it('haltFree: a logpoint prints while the kubelet runs on, a plain breakpoint is refused; Delve\'s log and the DAP traffic show', async () => {
+  it("haltFree: a logpoint prints while the kubelet runs on, a plain breakpoint is refused; Delve's log and the DAP traffic show", async () => {
     const node = testNode();
     const folder = vscode.workspace.workspaceFolders![0];
     const kubeletGo = vscode.Uri.file(path.join(folder.uri.fsPath, 'pkg', 'kubelet', 'kubelet.go'));
@@ -61,7 +61,11 @@ describe('vscode-go\'s launch attributes (real VS Code, real node)', function ()
         },
       }),
     });
-    const output = (category: string) => events.filter((e) => e.event === 'output' && e.body.category === category).map((e) => e.body.output as string).join('');
+    const output = (category: string) =>
+      events
+        .filter((e) => e.event === 'output' && e.body.category === category)
+        .map((e) => e.body.output as string)
+        .join('');
     const ended = new Promise<void>((resolve) => {
       const sub = vscode.debug.onDidTerminateDebugSession(() => {
         sub.dispose();
@@ -69,30 +73,58 @@ describe('vscode-go\'s launch attributes (real VS Code, real node)', function ()
       });
     });
     try {
-      assert.ok(await vscode.debug.startDebugging(folder, {
-        type: 'kubelet', request: 'launch', name: 'integration haltFree', host: node.alias, build: { where: 'local' },
-        haltFree: true, showLog: true, logOutput: 'debugger,dap', trace: 'verbose',
-      }, { suppressSaveBeforeStart: true }), 'the session started'); // Untitled editors of other tests would ask for a file name.
+      assert.ok(
+        await vscode.debug.startDebugging(
+          folder,
+          {
+            type: 'kubelet',
+            request: 'launch',
+            name: 'integration haltFree',
+            host: node.alias,
+            build: { where: 'local' },
+            haltFree: true,
+            showLog: true,
+            logOutput: 'debugger,dap',
+            trace: 'verbose',
+          },
+          { suppressSaveBeforeStart: true },
+        ),
+        'the session started',
+      ); // Untitled editors of other tests would ask for a file name.
       const session = vscode.debug.activeDebugSession!;
 
       // Delve prints the logpoint at each syncLoopIteration, once a second, and the kubelet runs on.
-      await until('three logpoint messages', () => ((output('stdout').match(/tick, sources seen: \d+/g) ?? []).length >= 3 ? true : undefined), 120_000);
+      await until(
+        'three logpoint messages',
+        () => ((output('stdout').match(/tick, sources seen: \d+/g) ?? []).length >= 3 ? true : undefined),
+        120_000,
+      );
       const answer = answers.filter((a) => a.request.source.path?.endsWith('/pkg/kubelet/kubelet.go')).pop()!;
       const byLine = new Map(answer.request.breakpoints!.map((bp, i) => [bp.line, answer.response.body.breakpoints[i]]));
       assert.strictEqual(byLine.get(logLine)?.verified, true, JSON.stringify(answer.response.body));
       assert.strictEqual(byLine.get(haltLine)?.verified, false);
-      assert.match(byLine.get(haltLine)?.message ?? '', /"haltFree" is on, and this breakpoint would halt kubelet\.service .*NotReady after about 40 s/);
+      assert.match(
+        byLine.get(haltLine)?.message ?? '',
+        /"haltFree" is on, and this breakpoint would halt kubelet\.service .*NotReady after about 40 s/,
+      );
       assert.ok(!events.some((e) => e.event === 'stopped'), 'nothing halted the kubelet');
       assert.strictEqual((await nodeSsh('systemctl is-active kubelet')).trim(), 'active');
 
       // showLog: Delve's own lines come from the unit's journal as console output, apart from the kubelet's.
-      await until('Delve\'s log in the Debug Console', () => (/^\S+Z debug layer=dap /m.test(output('console')) ? true : undefined), 30_000);
-      assert.ok(!/ layer=dap /.test(output('stdout')), 'Delve\'s lines are not mixed into the program\'s output');
+      await until("Delve's log in the Debug Console", () => (/^\S+Z debug layer=dap /m.test(output('console')) ? true : undefined), 30_000);
+      assert.ok(!/ layer=dap /.test(output('stdout')), "Delve's lines are not mixed into the program's output");
       // trace: "verbose": the channel was raised to Trace and shows every DAP message, the first ones too.
-      const channel = () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && decodeURIComponent(d.uri.path).includes('Kubelet Debug'))?.getText();
+      const channel = () =>
+        vscode.workspace.textDocuments
+          .find((d) => d.uri.scheme === 'output' && decodeURIComponent(d.uri.path).includes('Kubelet Debug'))
+          ?.getText();
       // The Debug Console may have taken the panel since; pick the channel in the Output view, as the user would.
       await vscode.commands.executeCommand(`workbench.action.output.show.${EXTENSION_ID}.Kubelet Debug.log`);
-      await until('the DAP traffic in "Kubelet: Debug"', () => (/\[trace\] Delve → VS Code .*"event":"output"/.test(channel() ?? '') ? true : undefined), 30_000);
+      await until(
+        'the DAP traffic in "Kubelet: Debug"',
+        () => (/\[trace\] Delve → VS Code .*"event":"output"/.test(channel() ?? '') ? true : undefined),
+        30_000,
+      );
       assert.match(channel()!, /\[trace\] VS Code → Delve \{"command":"initialize"/);
 
       await vscode.debug.stopDebugging(session);

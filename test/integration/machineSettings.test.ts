@@ -27,9 +27,15 @@ describe('Machine-scoped settings', function () {
     original = existsSync(settingsFile()) ? readFileSync(settingsFile(), 'utf8') : undefined;
     mkdirSync(path.dirname(settingsFile()), { recursive: true });
     // safeguardGraceSeconds (window scope) is the sign that VS Code has read the file.
-    writeFileSync(settingsFile(), JSON.stringify({ 'kubelet.debug.localDlvPath': fakeDlv, 'kubelet.debug.safeguardGraceSeconds': 21 }, null, 2));
-    await until('VS Code to read the workspace settings', () =>
-      vscode.workspace.getConfiguration('kubelet').get('debug.safeguardGraceSeconds') === 21 ? true : undefined, 30_000);
+    writeFileSync(
+      settingsFile(),
+      JSON.stringify({ 'kubelet.debug.localDlvPath': fakeDlv, 'kubelet.debug.safeguardGraceSeconds': 21 }, null, 2),
+    );
+    await until(
+      'VS Code to read the workspace settings',
+      () => (vscode.workspace.getConfiguration('kubelet').get('debug.safeguardGraceSeconds') === 21 ? true : undefined),
+      30_000,
+    );
     await nodeSsh(`rm -f ${MARKER} ${UPLOADED_DLV}`);
   });
 
@@ -49,7 +55,7 @@ describe('Machine-scoped settings', function () {
     assert.strictEqual(inspected?.workspaceFolderValue, undefined);
   });
 
-  it('debugs with the node\'s Delve, never uploading or running the workspace\'s', async () => {
+  it("debugs with the node's Delve, never uploading or running the workspace's", async () => {
     const ended = new Promise<void>((resolve) => {
       const sub = vscode.debug.onDidTerminateDebugSession(() => {
         sub.dispose();
@@ -62,13 +68,19 @@ describe('Machine-scoped settings', function () {
       { type: 'kubelet', request: 'launch', name: 'machine-scope', host: testNode().alias, build: { where: 'local' }, breakAt: [] },
       { suppressSaveBeforeStart: true },
     );
-    assert.ok(started, 'the session started with the node\'s Delve');
-    const dlv = (await nodeSsh(`readlink /proc/$(pgrep -xo dlv)/exe; test -e ${MARKER} && echo MARKER; test -e ${UPLOADED_DLV} && echo UPLOADED; true`)).trim();
+    assert.ok(started, "the session started with the node's Delve");
+    const dlv = (
+      await nodeSsh(`readlink /proc/$(pgrep -xo dlv)/exe; test -e ${MARKER} && echo MARKER; test -e ${UPLOADED_DLV} && echo UPLOADED; true`)
+    ).trim();
     await vscode.debug.stopDebugging(vscode.debug.activeDebugSession);
     await ended;
-    assert.doesNotMatch(dlv, /MARKER|UPLOADED/, 'the workspace\'s binary was neither uploaded nor run');
+    assert.doesNotMatch(dlv, /MARKER|UPLOADED/, "the workspace's binary was neither uploaded nor run");
     assert.strictEqual(dlv, '/usr/bin/dlv', "the node's own Delve (Debian's delve package) ran the kubelet");
-    await until('the original kubelet', async () =>
-      (await nodeSsh('readlink /proc/$(systemctl show -p MainPID --value kubelet)/exe')).trim() === '/usr/bin/kubelet' ? true : undefined, 30_000);
+    await until(
+      'the original kubelet',
+      async () =>
+        (await nodeSsh('readlink /proc/$(systemctl show -p MainPID --value kubelet)/exe')).trim() === '/usr/bin/kubelet' ? true : undefined,
+      30_000,
+    );
   });
 });

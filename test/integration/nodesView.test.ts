@@ -11,7 +11,6 @@ import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel } from './test
 describe('Nodes view', function () {
   this.timeout(120_000);
 
-
   it('lists the node from ~/.ssh/config and shows its kubelet unit as systemd sees it', async () => {
     const { nodesTree } = await extensionApi();
     const node = testNode();
@@ -73,12 +72,17 @@ describe('Nodes view', function () {
       assert.ok(!rows.some((r) => r.label === 'Cannot start'));
 
       const dropIn = '/etc/systemd/system/kubelet.service.d/90-krd-required-env.conf';
-      await nodeSsh(`printf '[Service]\\nEnvironmentFile=/run/krd-required.env\\n' > ${dropIn} && ${badValue} > /run/krd-required.env && systemctl daemon-reload`);
+      await nodeSsh(
+        `printf '[Service]\\nEnvironmentFile=/run/krd-required.env\\n' > ${dropIn} && ${badValue} > /run/krd-required.env && systemctl daemon-reload`,
+      );
       try {
         const refused = await unitRows();
         const cannot = refused.find((r) => r.label === 'Cannot start');
         assert.ok(cannot, `a visible row says the unit cannot start: ${refused.map((r) => r.label).join(', ')}`);
-        assert.strictEqual(cannot.item.description, 'systemd would refuse to start kubelet.service ("Invalid argument"): /run/krd-required.env line 2: the value of "BROKEN" is not valid UTF-8. Fix that line, then restart.');
+        assert.strictEqual(
+          cannot.item.description,
+          'systemd would refuse to start kubelet.service ("Invalid argument"): /run/krd-required.env line 2: the value of "BROKEN" is not valid UTF-8. Fix that line, then restart.',
+        );
         assert.ok(!refused.some((r) => r.label === 'Command line'), 'no command line is shown for a unit that cannot start');
       } finally {
         await nodeSsh(`rm -f ${dropIn} /run/krd-required.env && systemctl daemon-reload`);
@@ -104,12 +108,15 @@ describe('Nodes view', function () {
     }
   });
 
-  it('shows, as a visible row with the fix, that the login user\'s sudo wants a password', async () => {
+  it("shows, as a visible row with the fix, that the login user's sudo wants a password", async () => {
     const node = testNode() as ReturnType<typeof testNode> & { address: string; port: number; keyPath: string };
     const config = path.join(os.homedir(), '.ssh', 'config');
     const original = readFileSync(config, 'utf8');
     const alias = `${node.alias}-needpw`;
-    writeFileSync(config, `${original}\nHost ${alias}\n  HostName ${node.address}\n  Port ${node.port}\n  User needpw\n  IdentityFile ${node.keyPath}\n  IdentitiesOnly yes\n`);
+    writeFileSync(
+      config,
+      `${original}\nHost ${alias}\n  HostName ${node.address}\n  Port ${node.port}\n  User needpw\n  IdentityFile ${node.keyPath}\n  IdentitiesOnly yes\n`,
+    );
     try {
       const { nodesTree } = await extensionApi();
       await vscode.commands.executeCommand('kubelet.refreshNodes');
@@ -119,7 +126,10 @@ describe('Nodes view', function () {
       const rows = await treeChildren(nodesTree, unit.element);
       const sudo = rows.find((r) => treeLabel(r.item) === 'sudo needs a password');
       assert.ok(sudo, `a visible row names the problem: ${rows.map((r) => treeLabel(r.item)).join(', ')}`);
-      assert.strictEqual(sudo.item.description, 'add "needpw ALL=(ALL) NOPASSWD: ALL" to a file in /etc/sudoers.d/ on the node, or log in as root');
+      assert.strictEqual(
+        sudo.item.description,
+        'add "needpw ALL=(ALL) NOPASSWD: ALL" to a file in /etc/sudoers.d/ on the node, or log in as root',
+      );
       assert.match(String(sudo.item.tooltip), /sudo on .* wants a password for needpw.*\[KRD1101\]/s);
       assert.strictEqual(sudo.item.command?.command, 'kubelet.openSshConfig');
       assert.ok(!rows.some((r) => treeLabel(r.item) === 'Command line'), 'no "cannot be worked out" row hiding the reason in a tooltip');
@@ -130,7 +140,9 @@ describe('Nodes view', function () {
   });
 
   it('names the variable and argument the running kubelet lacks after an environment file changed', async () => {
-    await nodeSsh('cp -p /etc/default/kubelet /run/krd-default-kubelet.orig && printf "KUBELET_EXTRA_ARGS=--v=3\\nKRD_ENV_ONLY=1\\n" > /etc/default/kubelet');
+    await nodeSsh(
+      'cp -p /etc/default/kubelet /run/krd-default-kubelet.orig && printf "KUBELET_EXTRA_ARGS=--v=3\\nKRD_ENV_ONLY=1\\n" > /etc/default/kubelet',
+    );
     try {
       const restart = (await unitRows()).find((r) => r.label === 'Restart to apply');
       assert.ok(restart, 'the view says the kubelet runs older settings');
@@ -141,7 +153,10 @@ describe('Nodes view', function () {
       // A variable no argument uses is found through /proc/PID/environ alone.
       await nodeSsh('printf "KUBELET_EXTRA_ARGS=--v=2\\nKRD_ENV_ONLY=1\\n" > /etc/default/kubelet');
       const envOnly = (await unitRows()).find((r) => r.label === 'Restart to apply');
-      assert.strictEqual(envOnly?.item.description, 'KRD_ENV_ONLY is set in the unit files (KRD_ENV_ONLY=1) but not in the running process');
+      assert.strictEqual(
+        envOnly?.item.description,
+        'KRD_ENV_ONLY is set in the unit files (KRD_ENV_ONLY=1) but not in the running process',
+      );
     } finally {
       await nodeSsh('mv /run/krd-default-kubelet.orig /etc/default/kubelet');
     }
@@ -165,7 +180,10 @@ describe('Nodes view', function () {
       assert.strictEqual((await nodeSsh('systemctl show -p NeedDaemonReload --value kubelet')).trim(), 'no');
       const after = await unitRows();
       assert.ok(!after.some((r) => r.label === 'Reload to apply'));
-      assert.match(String(after.find((r) => r.label === 'Restart to apply')?.item.tooltip), /KRD_RELOADED is set in the unit files \(KRD_RELOADED=1\) but not in the running process/);
+      assert.match(
+        String(after.find((r) => r.label === 'Restart to apply')?.item.tooltip),
+        /KRD_RELOADED is set in the unit files \(KRD_RELOADED=1\) but not in the running process/,
+      );
     } finally {
       await nodeSsh(`rm -f ${dropIn} && systemctl daemon-reload`);
     }

@@ -28,7 +28,10 @@ const TWO_NODE_SUITE = 'Two nodes at once';
  */
 function runSuite(args, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'runIntegration.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'runIntegration.mjs'), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -54,14 +57,24 @@ function runSuite(args, env) {
 function writeUntrustedWorkspace(home) {
   const dir = path.join(home, 'untrusted-repo');
   mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({
-    'kubelet.nodes': ['root@127.0.0.1:9'],
-    'kubelet.unit': 'workspace-chosen.service',
-    'kubelet.debug.skipVersionSkewWarning': [TEST_NODE_ALIAS],
-    'kubelet.debug.localDlvPath': path.join(dir, 'dlv'),
-  }, null, 2));
+  writeFileSync(
+    path.join(dir, '.vscode', 'settings.json'),
+    JSON.stringify(
+      {
+        'kubelet.nodes': ['root@127.0.0.1:9'],
+        'kubelet.unit': 'workspace-chosen.service',
+        'kubelet.debug.skipVersionSkewWarning': [TEST_NODE_ALIAS],
+        'kubelet.debug.localDlvPath': path.join(dir, 'dlv'),
+      },
+      null,
+      2,
+    ),
+  );
   mkdirSync(path.join(dir, 'kubelet.service.d'));
-  copyFileSync(path.join(root, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'), path.join(dir, 'kubelet.service.d', '10-kubeadm.conf'));
+  copyFileSync(
+    path.join(root, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'),
+    path.join(dir, 'kubelet.service.d', '10-kubeadm.conf'),
+  );
   return dir;
 }
 
@@ -84,7 +97,8 @@ if (real) {
 // The second node costs a few seconds of boot beside the first (in parallel) and a little memory, so it
 // is booted only when the run can include the two-node suite. KRD_SECOND_NODE=1/0 decides explicitly.
 const grep = process.env.KRD_TEST_GREP;
-const wantSecond = !real && (process.env.KRD_SECOND_NODE ? process.env.KRD_SECOND_NODE === '1' : !grep || new RegExp(grep).test(TWO_NODE_SUITE));
+const wantSecond =
+  !real && (process.env.KRD_SECOND_NODE ? process.env.KRD_SECOND_NODE === '1' : !grep || new RegExp(grep).test(TWO_NODE_SUITE));
 
 const booted = await Promise.allSettled([
   bootTestNode({ kind: real ? 'real' : 'sample', log: (line) => console.log(`[node] ${line}`) }),
@@ -101,7 +115,13 @@ let code;
 try {
   const ssh = path.join(home, '.ssh');
   mkdirSync(ssh, { mode: 0o700 });
-  writeFileSync(path.join(ssh, 'known_hosts'), [node, second].filter(Boolean).map((n) => readFileSync(n.knownHostsPath, 'utf8')).join(''));
+  writeFileSync(
+    path.join(ssh, 'known_hosts'),
+    [node, second]
+      .filter(Boolean)
+      .map((n) => readFileSync(n.knownHostsPath, 'utf8'))
+      .join(''),
+  );
   const hostEntry = (alias, n) => [
     `Host ${alias}`,
     `  HostName ${n.address}`,
@@ -111,11 +131,24 @@ try {
     '  IdentitiesOnly yes',
     '',
   ];
-  writeFileSync(path.join(ssh, 'config'), [...hostEntry(TEST_NODE_ALIAS, node), ...(second ? hostEntry(SECOND_NODE_ALIAS, second) : [])].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    path.join(ssh, 'config'),
+    [...hostEntry(TEST_NODE_ALIAS, node), ...(second ? hostEntry(SECOND_NODE_ALIAS, second) : [])].join('\n'),
+    { mode: 0o600 },
+  );
   const describe = (alias, n) => ({ ...n, alias, sshConfigForTests: n.sshConfigPath, knownHosts: readFileSync(n.knownHostsPath, 'utf8') });
-  writeFileSync(path.join(home, 'node.json'), JSON.stringify({ ...describe(TEST_NODE_ALIAS, node), ...(second ? { second: describe(SECOND_NODE_ALIAS, second) } : {}) }));
+  writeFileSync(
+    path.join(home, 'node.json'),
+    JSON.stringify({ ...describe(TEST_NODE_ALIAS, node), ...(second ? { second: describe(SECOND_NODE_ALIAS, second) } : {}) }),
+  );
   // GOCACHE stays where it was (unless the real tree's), so the local kubelet build is as warm as the developer's own.
-  const env = { ...process.env, HOME: home, GOCACHE: process.env.GOCACHE ?? path.join(homedir(), '.cache', 'go-build'), KRD_TEST_NODE_JSON: path.join(home, 'node.json'), ...suiteEnv };
+  const env = {
+    ...process.env,
+    HOME: home,
+    GOCACHE: process.env.GOCACHE ?? path.join(homedir(), '.cache', 'go-build'),
+    KRD_TEST_NODE_JSON: path.join(home, 'node.json'),
+    ...suiteEnv,
+  };
   const main = await runSuite(passOn, env);
   if (real) {
     code = main.code === 0 && main.failed === 0 ? 0 : 1;
@@ -128,7 +161,9 @@ try {
     );
     const passed = main.passed + restricted.passed;
     const failed = main.failed + restricted.failed;
-    console.log(`integration: main window ${main.passed} passed, ${main.failed} failed; Restricted Mode window ${restricted.passed} passed, ${restricted.failed} failed`);
+    console.log(
+      `integration: main window ${main.passed} passed, ${main.failed} failed; Restricted Mode window ${restricted.passed} passed, ${restricted.failed} failed`,
+    );
     console.log(`${passed} passed, ${failed} failed`);
     code = main.code === 0 && restricted.code === 0 && failed === 0 ? 0 : 1;
   }

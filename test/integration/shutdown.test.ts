@@ -10,7 +10,12 @@ import { SshConfigResolver } from '../../src/ssh/sshConfig';
 import { asLogger } from '../../src/ui/logChannels';
 import { testNode, until } from './testNodeAccess';
 
-interface BootedNode { address: string; port: number; keyPath: string; knownHostsPath: string }
+interface BootedNode {
+  address: string;
+  port: number;
+  keyPath: string;
+  knownHostsPath: string;
+}
 
 describe('shutdown with the log channel already closed', function () {
   this.timeout(60_000);
@@ -21,11 +26,28 @@ describe('shutdown with the log channel already closed', function () {
     const channel = vscode.window.createOutputChannel('Kubelet: shutdown test 2', { log: true });
     const log = asLogger(channel);
     const config = path.join(dir, 'config');
-    const host = (alias: string) => [`Host ${alias}`, `  HostName ${node.address}`, `  Port ${node.port}`, '  User root',
-      `  IdentityFile ${node.keyPath}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${node.knownHostsPath}`, ''];
+    const host = (alias: string) => [
+      `Host ${alias}`,
+      `  HostName ${node.address}`,
+      `  Port ${node.port}`,
+      '  User root',
+      `  IdentityFile ${node.keyPath}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${node.knownHostsPath}`,
+      '',
+    ];
     writeFileSync(config, [...host('first'), ...host('second'), ...host('third')].join('\n'));
-    const refuse = { trustHostKey: async () => false, passphrase: async () => undefined, password: async () => undefined, keyboardInteractive: async () => undefined };
-    const manager = new ConnectionManager(new SshConfigResolver({ userConfigFile: config }), { prompts: refuse, log, defaultTimeoutSeconds: 15 }, log);
+    const refuse = {
+      trustHostKey: async () => false,
+      passphrase: async () => undefined,
+      password: async () => undefined,
+      keyboardInteractive: async () => undefined,
+    };
+    const manager = new ConnectionManager(
+      new SshConfigResolver({ userConfigFile: config }),
+      { prompts: refuse, log, defaultTimeoutSeconds: 15 },
+      log,
+    );
     try {
       const closed = new Set<string>();
       for (const alias of ['first', 'second', 'third']) {

@@ -24,7 +24,8 @@ export function testNode(): IntegrationNode {
 export function nodeSsh(command: string, node: IntegrationNode = testNode()): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('ssh', ['-F', node.sshConfigPath, node.sshHosts.root, command], { timeout: 30_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${command}: ${stderr || err.message}`)) : resolve(stdout));
+      err ? reject(new Error(`${command}: ${stderr || err.message}`)) : resolve(stdout),
+    );
   });
 }
 
@@ -44,18 +45,29 @@ export { until };
 
 /** Waits until the node runs its own kubelet again, with nothing of a debug session left. */
 export async function untilOriginalKubelet(timeoutMs = 30_000): Promise<void> {
-  await until('the original kubelet', async () => {
-    const out = (await nodeSsh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"')).trim();
-    return out === 'active /usr/bin/kubelet' ? out : undefined;
-  }, timeoutMs);
+  await until(
+    'the original kubelet',
+    async () => {
+      const out = (
+        await nodeSsh(
+          'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"',
+        )
+      ).trim();
+      return out === 'active /usr/bin/kubelet' ? out : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** A tree's children with their TreeItems, as the view would render them. */
-export async function treeChildren(tree: vscode.TreeDataProvider<unknown>, parent?: unknown): Promise<{ element: unknown; item: vscode.TreeItem }[]> {
+export async function treeChildren(
+  tree: vscode.TreeDataProvider<unknown>,
+  parent?: unknown,
+): Promise<{ element: unknown; item: vscode.TreeItem }[]> {
   const children = ((await tree.getChildren(parent)) ?? []) as unknown[];
   return Promise.all(children.map(async (element) => ({ element, item: await tree.getTreeItem(element) })));
 }
 
 export function treeLabel(item: vscode.TreeItem): string {
-  return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
+  return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
 }

@@ -34,10 +34,19 @@ async function leaseMtime(node: IntegrationNode): Promise<number> {
 }
 
 async function nodeRestored(node: IntegrationNode): Promise<void> {
-  await until(`the original kubelet on ${node.alias}`, async () => {
-    const out = (await nodeSsh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"', node)).trim();
-    return out === 'active /usr/bin/kubelet' ? out : undefined;
-  }, 30_000);
+  await until(
+    `the original kubelet on ${node.alias}`,
+    async () => {
+      const out = (
+        await nodeSsh(
+          'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"',
+          node,
+        )
+      ).trim();
+      return out === 'active /usr/bin/kubelet' ? out : undefined;
+    },
+    30_000,
+  );
 }
 
 describe('Two nodes at once (real VS Code, two real nodes)', function () {
@@ -53,10 +62,21 @@ describe('Two nodes at once (real VS Code, two real nodes)', function () {
     const launchJson = path.join(folder.uri.fsPath, '.vscode', 'launch.json');
     const hadVscodeDir = existsSync(path.dirname(launchJson));
     const previous = existsSync(launchJson) ? readFileSync(launchJson, 'utf8') : undefined;
-    const config = (node: IntegrationNode) => ({ type: 'kubelet', request: 'launch', name: `kubelet on ${node.alias}`, host: node.alias, build: { where: 'local' }, breakAt: ['syncLoop'] });
+    const config = (node: IntegrationNode) => ({
+      type: 'kubelet',
+      request: 'launch',
+      name: `kubelet on ${node.alias}`,
+      host: node.alias,
+      build: { where: 'local' },
+      breakAt: ['syncLoop'],
+    });
     const launch = vscode.workspace.getConfiguration('launch', folder.uri);
     await launch.update('configurations', [config(a), config(b)], vscode.ConfigurationTarget.WorkspaceFolder);
-    await launch.update('compounds', [{ name: COMPOUND, configurations: [config(a).name, config(b).name] }], vscode.ConfigurationTarget.WorkspaceFolder);
+    await launch.update(
+      'compounds',
+      [{ name: COMPOUND, configurations: [config(a).name, config(b).name] }],
+      vscode.ConfigurationTarget.WorkspaceFolder,
+    );
 
     const logs = new Map<string, SessionLog>();
     const logOf = (s: vscode.DebugSession) => {
@@ -93,7 +113,11 @@ describe('Two nodes at once (real VS Code, two real nodes)', function () {
       // Only this test's notifications, so the halt warnings are easy to find in the center.
       await vscode.commands.executeCommand('notifications.clearAll');
       assert.ok(await vscode.debug.startDebugging(folder, COMPOUND), 'the compound started');
-      const [sa, sb] = await until('both sessions', () => (sessions.has(a.alias) && sessions.has(b.alias) ? [sessions.get(a.alias)!, sessions.get(b.alias)!] : undefined), 180_000);
+      const [sa, sb] = await until(
+        'both sessions',
+        () => (sessions.has(a.alias) && sessions.has(b.alias) ? [sessions.get(a.alias)!, sessions.get(b.alias)!] : undefined),
+        180_000,
+      );
 
       // Both stop in syncLoop, each on its own node.
       await until('a stop on both nodes', () => (logOf(sa).stops > 0 && logOf(sb).stops > 0 ? true : undefined), 180_000);
@@ -102,10 +126,16 @@ describe('Two nodes at once (real VS Code, two real nodes)', function () {
 
       // Each session has its own status item, named by its node.
       let shown: StatusBarEntry[] = [];
-      const items = await until('a halted item per node', async () => {
-        shown = await statusBarEntries();
-        return haltedItem(shown, a.alias).length > 0 && haltedItem(shown, b.alias).length > 0 ? shown : undefined;
-      }, 30_000).catch((err: Error) => assert.fail(`${err.message} The status bar shows: ${JSON.stringify(shown.filter((e) => e.visible).map((e) => [e.id, e.text]))}`));
+      const items = await until(
+        'a halted item per node',
+        async () => {
+          shown = await statusBarEntries();
+          return haltedItem(shown, a.alias).length > 0 && haltedItem(shown, b.alias).length > 0 ? shown : undefined;
+        },
+        30_000,
+      ).catch((err: Error) =>
+        assert.fail(`${err.message} The status bar shows: ${JSON.stringify(shown.filter((e) => e.visible).map((e) => [e.id, e.text]))}`),
+      );
       const [itemA, itemB] = [haltedItem(items, a.alias), haltedItem(items, b.alias)];
       assert.strictEqual(itemA.length, 1, JSON.stringify(items));
       assert.strictEqual(itemB.length, 1, JSON.stringify(items));
@@ -120,17 +150,38 @@ describe('Two nodes at once (real VS Code, two real nodes)', function () {
       // The notification center lists every notification, also those whose toast has timed out.
       await vscode.commands.executeCommand('notifications.showList');
       let listed: unknown[] = [];
-      await until(`the halt warning for ${target.alias}`, async () => ((listed = await notifications()).some((n) => (n as { message: string }).message.includes(warning)) ? true : undefined), 90_000)
-        .catch((err: Error) => assert.fail(`${err.message} Notifications shown: ${JSON.stringify(listed)}`));
+      await until(
+        `the halt warning for ${target.alias}`,
+        async () => ((listed = await notifications()).some((n) => (n as { message: string }).message.includes(warning)) ? true : undefined),
+        90_000,
+      ).catch((err: Error) => assert.fail(`${err.message} Notifications shown: ${JSON.stringify(listed)}`));
       const clicked = await clickNotificationButton(warning, 'Continue');
       assert.ok(clicked, `clicked Continue on "${warning}"`);
-      await until(`${target.alias} continued`, () => (logOf(targetSession).continueRequests > 0 && logOf(targetSession).continuedEvents > 0 ? true : undefined), 30_000)
-        .catch((err: Error) => assert.fail(`${err.message} Continue requests: ${target.alias} ${logOf(targetSession).continueRequests}, ${other.alias} ${logOf(otherSession).continueRequests}.`));
-      assert.strictEqual(await until(`${target.alias}'s kubelet running`, async () => ((await kubeletUnderDelve(target)) === 'running' ? 'running' : undefined), 30_000), 'running');
+      await until(
+        `${target.alias} continued`,
+        () => (logOf(targetSession).continueRequests > 0 && logOf(targetSession).continuedEvents > 0 ? true : undefined),
+        30_000,
+      ).catch((err: Error) =>
+        assert.fail(
+          `${err.message} Continue requests: ${target.alias} ${logOf(targetSession).continueRequests}, ${other.alias} ${logOf(otherSession).continueRequests}.`,
+        ),
+      );
+      assert.strictEqual(
+        await until(
+          `${target.alias}'s kubelet running`,
+          async () => ((await kubeletUnderDelve(target)) === 'running' ? 'running' : undefined),
+          30_000,
+        ),
+        'running',
+      );
       assert.strictEqual(logOf(otherSession).continueRequests, 0, `${other.alias} got no continue`);
       assert.strictEqual(await kubeletUnderDelve(other), 'halted', `${other.alias} stays halted`);
       const afterContinue = await statusBarEntries();
-      assert.strictEqual(haltedItem(afterContinue, target.alias).length, 0, `${target.alias}'s item is gone once it runs: ${JSON.stringify(afterContinue)}`);
+      assert.strictEqual(
+        haltedItem(afterContinue, target.alias).length,
+        0,
+        `${target.alias}'s item is gone once it runs: ${JSON.stringify(afterContinue)}`,
+      );
       assert.strictEqual(haltedItem(afterContinue, other.alias).length, 1, `${other.alias}'s item stays: ${JSON.stringify(afterContinue)}`);
 
       // End the running session: its node is restored; the other stays halted and keeps its lease.
@@ -139,7 +190,11 @@ describe('Two nodes at once (real VS Code, two real nodes)', function () {
       await nodeRestored(target);
       const endedAt = Number((await nodeSsh('date +%s', other)).trim());
       assert.ok(!ended.has(otherSession.id), `${other.alias}'s session is still running`);
-      await until(`${other.alias}'s lease renewed after ${target.alias}'s session ended`, async () => ((await leaseMtime(other)) > endedAt ? true : undefined), 20_000);
+      await until(
+        `${other.alias}'s lease renewed after ${target.alias}'s session ended`,
+        async () => ((await leaseMtime(other)) > endedAt ? true : undefined),
+        20_000,
+      );
       assert.strictEqual(await kubeletUnderDelve(other), 'halted', `${other.alias} is still halted`);
       assert.strictEqual(haltedItem(await statusBarEntries(), other.alias).length, 1, `${other.alias}'s item is still shown`);
 

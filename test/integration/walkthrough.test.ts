@@ -12,7 +12,11 @@ interface WalkthroughStep {
 
 describe('Getting Started walkthrough', () => {
   const walkthroughs = () =>
-    vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.walkthroughs as { id: string; title: string; steps: WalkthroughStep[] }[];
+    vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.walkthroughs as {
+      id: string;
+      title: string;
+      steps: WalkthroughStep[];
+    }[];
 
   it("opens in the workbench by the extension's id", async () => {
     const [walkthrough] = walkthroughs();

@@ -91,7 +91,9 @@ export async function bootTestNode(opts: BootOptions = {}): Promise<TestNode> {
   const slot = claimSlot(opts);
   live.add(slot);
   try {
-    await runScript('boot-node.sh', [slot.name, String(slot.index), slot.stateDir], opts.log, (child) => (slot.booting = child), { KRD_NODE_KIND: opts.kind ?? 'sample' });
+    await runScript('boot-node.sh', [slot.name, String(slot.index), slot.stateDir], opts.log, (child) => (slot.booting = child), {
+      KRD_NODE_KIND: opts.kind ?? 'sample',
+    });
     const info = JSON.parse(fs.readFileSync(path.join(slot.stateDir, 'node.json'), 'utf8')) as NodeInfo;
     return toTestNode(slot, info);
   } catch (err) {
@@ -317,6 +319,10 @@ function stopAllSync(): void {
   live.clear();
   // boot-node.sh stops its own half-booted node on SIGTERM; stop-node.sh below covers a node already up.
   for (const slot of slots) slot.booting?.kill('SIGTERM');
-  spawnSync(path.join(findHarnessDir(), 'stop-node.sh'), slots.map((s) => s.stateDir), { stdio: 'inherit', timeout: 30_000 });
+  spawnSync(
+    path.join(findHarnessDir(), 'stop-node.sh'),
+    slots.map((s) => s.stateDir),
+    { stdio: 'inherit', timeout: 30_000 },
+  );
   for (const slot of slots) releaseClaim(slot);
 }

@@ -64,7 +64,9 @@ function cmdline(pid) {
 async function clearLeftovers(root) {
   const state = readJson(join(root, 'sandbox.json'));
   if (state?.pid && state.pid !== process.pid && isAlive(state.pid) && cmdline(state.pid).some((a) => /sandbox|screenshot/.test(a))) {
-    throw new Error(`a sandbox already runs (PID ${state.pid}) at ${state.url}; stop it first (Ctrl-C in its terminal, or kill ${state.pid})`);
+    throw new Error(
+      `a sandbox already runs (PID ${state.pid}) at ${state.url}; stop it first (Ctrl-C in its terminal, or kill ${state.pid})`,
+    );
   }
   if (state?.codeServerPid && cmdline(state.codeServerPid).some((a) => a.startsWith(root))) {
     say(`stopping code-server ${state.codeServerPid} left over by an earlier sandbox`);
@@ -149,7 +151,10 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
   const cacheDir = process.env.KRD_CACHE_DIR || '/var/cache/kubelet-remote-debug';
   // The real tree is built once by the harness (npm run setup); its builds carry -trimpath=<tree>, so it is used where it is.
   const workspace = real
-    ? execFileSync(join(nodeHarness, 'real', 'kubernetes-source.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()
+    ? execFileSync(join(nodeHarness, 'real', 'kubernetes-source.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+        .trim()
+        .split('\n')
+        .pop()
     : join(root, 'workspace', 'kubelet-src');
   const csDir = join(root, 'code-server');
   const userDataDir = join(csDir, 'user-data');
@@ -198,7 +203,9 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
     let node;
     if (withNode) {
       const index = freeNodeIndex();
-      say(`booting the sandbox node (10.213.${index}.2)${real ? ' with the real kubelet v1.20.2' : ''}; the first time builds its rootfs (${real ? 'and Kubernetes, ~15 min' : '~2 min'})`);
+      say(
+        `booting the sandbox node (10.213.${index}.2)${real ? ' with the real kubelet v1.20.2' : ''}; the first time builds its rootfs (${real ? 'and Kubernetes, ~15 min' : '~2 min'})`,
+      );
       await run('bash', [join(nodeHarness, 'boot-node.sh'), 'sandbox', String(index), nodeState], {
         onChild: (c) => (started.bootChild = c),
         env: { ...process.env, KRD_NODE_KIND: real ? 'real' : 'sample' },
@@ -252,8 +259,10 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
       install.node24,
       [
         install.codeServerEntry,
-        '--bind-addr', `127.0.0.1:${port}`,
-        '--auth', 'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
         ...common,
         '--disable-telemetry',
         '--disable-update-check',
@@ -328,7 +337,9 @@ async function main() {
       'Kubelet sandbox is running:',
       `  URL:        ${sandbox.url}`,
       `  Workspace:  ${sandbox.workspace} (${values.real ? 'the real Kubernetes v1.20.2 tree, shared with the tests: edits stay' : 'a fresh copy of test/fixtures/kubelet-src'})`,
-      n ? `  Node:       ${SSH_HOST} = root@${n.address} (ssh -F ${join(sandbox.home, '.ssh', 'config')} ${SSH_HOST})` : '  Node:       none (--no-node)',
+      n
+        ? `  Node:       ${SSH_HOST} = root@${n.address} (ssh -F ${join(sandbox.home, '.ssh', 'config')} ${SSH_HOST})`
+        : '  Node:       none (--no-node)',
       `  HOME:       ${sandbox.home}`,
       `  Log:        ${sandbox.logFile}`,
       '',

@@ -43,7 +43,11 @@ const cleanup = () =>
     await stopSandbox?.();
     rmSync(profile, { recursive: true, force: true });
   })());
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
   process.on(sig, async () => {
     say(`${sig}: stopping`);
     await cleanup();
@@ -136,7 +140,11 @@ async function debugFlow(page) {
   const progress = page.locator('.notification-toast', { hasText: /Debug kubelet on/ }).first();
   await progress.waitFor({ timeout: 30_000 });
   // The build is the longest step: take the picture while the notification says what it does.
-  await page.locator('.notification-toast', { hasText: /Build|Upload|Starting|Delve/i }).first().waitFor({ timeout: 60_000 }).catch(() => {});
+  await page
+    .locator('.notification-toast', { hasText: /Build|Upload|Starting|Delve/i })
+    .first()
+    .waitFor({ timeout: 60_000 })
+    .catch(() => {});
   await shoot(page, 'flow-3-progress.png');
   const t0 = Date.now();
   // Stopped: the editor marks the top frame's line; then the Run and Debug view shows the call
@@ -145,7 +153,10 @@ async function debugFlow(page) {
   say(`stopped after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // While the kubelet is halted, the Nodes view shows the debug drop-in and Delve's command line.
   await palette(page, 'Kubelet: Refresh');
-  await treeRows(page).filter({ hasText: /99-kubelet-remote-debug/ }).first().waitFor({ timeout: 30_000 });
+  await treeRows(page)
+    .filter({ hasText: /99-kubelet-remote-debug/ })
+    .first()
+    .waitFor({ timeout: 30_000 });
   await palette(page, 'Notifications: Clear All Notifications');
   await page.mouse.move(900, 620);
   await page.waitForTimeout(800);
@@ -155,7 +166,11 @@ async function debugFlow(page) {
   const debugRows = page.locator('.sidebar .monaco-list-row');
   await debugRows.filter({ hasText: 'syncLoop' }).first().waitFor({ timeout: 30_000 });
   // The goroutine that hit the breakpoint, expanded, and the frame's locals, as a person would look.
-  await page.locator('.sidebar .pane-header', { hasText: 'Watch' }).first().click().catch(() => {});
+  await page
+    .locator('.sidebar .pane-header', { hasText: 'Watch' })
+    .first()
+    .click()
+    .catch(() => {});
   const stopped = debugRows.filter({ hasText: /paused on/i }).first();
   if ((await stopped.count()) > 0 && (await stopped.getAttribute('aria-expanded')) === 'false') await stopped.click();
   const locals = debugRows.filter({ hasText: /^\s*Locals\s*$/ }).first();
@@ -171,9 +186,15 @@ async function debugFlow(page) {
   await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 60_000 });
   await showKubeletView(page);
   await widenSidebar(page, 600);
-  const restored = treeRows(page).filter({ hasText: /ExecStart\s*\/usr\/bin\/kubelet/ }).first();
+  const restored = treeRows(page)
+    .filter({ hasText: /ExecStart\s*\/usr\/bin\/kubelet/ })
+    .first();
   for (let i = 0; i < 20 && (await restored.count()) === 0; i++) {
-    await page.locator('.sidebar .pane-header .codicon-refresh, .sidebar .title-actions .codicon-refresh').first().click().catch(() => {});
+    await page
+      .locator('.sidebar .pane-header .codicon-refresh, .sidebar .title-actions .codicon-refresh')
+      .first()
+      .click()
+      .catch(() => {});
     await page.waitForTimeout(1500);
   }
   await restored.waitFor({ timeout: 10_000 });

@@ -29,7 +29,11 @@ export async function attachTestClient(target: DebugTarget, workspace: string) {
  * Runs `body` with a client attached to the target. When it fails, prints the DAP transcript and
  * ends the session (which restores the node) before passing the failure on.
  */
-export async function withAttachedClient(target: DebugTarget, workspace: string, body: (client: DapTestClient) => Promise<void>): Promise<void> {
+export async function withAttachedClient(
+  target: DebugTarget,
+  workspace: string,
+  body: (client: DapTestClient) => Promise<void>,
+): Promise<void> {
   const { client, proxy } = await attachTestClient(target, workspace);
   try {
     await body(client);

@@ -39,12 +39,15 @@ export function testHooks(opts: { acceptSkew?: boolean; graceSeconds?: number } 
       skewQuestions.push(m);
       return opts.acceptSkew ?? false;
     },
-    runLocalBuild: (command, cwd) => new Promise<void>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, GOFLAGS: '-buildvcs=false', GOPROXY: 'off' } });
-      child.stdout.on('data', (c: Buffer) => buildLog.push(c.toString()));
-      child.stderr.on('data', (c: Buffer) => buildLog.push(c.toString()));
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new UserError(ErrorCode.BuildFailed, `build failed (${code}): ${buildLog.join('').slice(-500)}`))));
-    }),
+    runLocalBuild: (command, cwd) =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn('/bin/sh', ['-c', command], { cwd, env: { ...process.env, GOFLAGS: '-buildvcs=false', GOPROXY: 'off' } });
+        child.stdout.on('data', (c: Buffer) => buildLog.push(c.toString()));
+        child.stderr.on('data', (c: Buffer) => buildLog.push(c.toString()));
+        child.on('close', (code) =>
+          code === 0 ? resolve() : reject(new UserError(ErrorCode.BuildFailed, `build failed (${code}): ${buildLog.join('').slice(-500)}`)),
+        );
+      }),
   };
 }
 
@@ -62,7 +65,6 @@ export function workspaceCopy(): string {
   cpSync(FIXTURE, dir, { recursive: true, filter: (src) => !src.includes('_output') });
   return dir;
 }
-
 
 /** Mocha hooks for a debug suite: a root connection to the node and a workspace copy, both cleaned up. */
 export function useConnectionAndWorkspace(node: () => TestNode): { conn(): NodeConnection; workspace(): string } {

@@ -9,7 +9,9 @@ export interface KubeletState {
 }
 
 export async function kubeletState(node: TestNode): Promise<KubeletState> {
-  const r = await node.ssh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $pid $(readlink /proc/$pid/exe)"');
+  const r = await node.ssh(
+    'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $pid $(readlink /proc/$pid/exe)"',
+  );
   const [active, pid, exe] = r.stdout.trim().split(' ');
   return { active, pid: Number(pid), exe: exe ?? '' };
 }
@@ -20,13 +22,17 @@ export async function expectNodeRestored(node: TestNode, before?: KubeletState, 
   let last = '';
   for (;;) {
     const state = await kubeletState(node);
-    const leftovers = (await node.ssh([
-      'ls /run/systemd/system/kubelet.service.d/ 2>/dev/null',
-      'ls -d /run/kubelet-remote-debug/kubelet.service 2>/dev/null',
-      'systemctl list-units --all --plain --no-legend "krd-guard-*" 2>/dev/null',
-      'pgrep -x dlv',
-      'ss -Htlnp | grep \'"dlv"\' || true',
-    ].join('; '))).stdout.trim();
+    const leftovers = (
+      await node.ssh(
+        [
+          'ls /run/systemd/system/kubelet.service.d/ 2>/dev/null',
+          'ls -d /run/kubelet-remote-debug/kubelet.service 2>/dev/null',
+          'systemctl list-units --all --plain --no-legend "krd-guard-*" 2>/dev/null',
+          'pgrep -x dlv',
+          'ss -Htlnp | grep \'"dlv"\' || true',
+        ].join('; '),
+      )
+    ).stdout.trim();
     last = `kubelet ${JSON.stringify(state)}; leftovers: ${leftovers || 'none'}`;
     if (state.active === 'active' && state.exe === '/usr/bin/kubelet' && leftovers === '') {
       if (before) {

@@ -14,7 +14,9 @@ export interface RecordingPrompts extends ConnectPrompts {
 }
 
 /** Prompts that answer as told and record what was asked. */
-export function recordingPrompts(answers: { trust?: boolean; passphrase?: string; password?: string; keyboardInteractive?: (prompt: string) => string | undefined } = {}): RecordingPrompts {
+export function recordingPrompts(
+  answers: { trust?: boolean; passphrase?: string; password?: string; keyboardInteractive?: (prompt: string) => string | undefined } = {},
+): RecordingPrompts {
   const calls: { kind: string; detail: string }[] = [];
   return {
     calls,
@@ -66,15 +68,18 @@ export function customConfig(node: TestNode, alias: string, lines: string[], use
   const dir = tempDir('cfg');
   const file = path.join(dir, 'config');
   // The extra lines go first: in an SSH config the first value wins.
-  writeFileSync(file, [
-    `Host ${alias}`,
-    ...lines.map((l) => `  ${l}`),
-    `  HostName ${node.address}`,
-    `  Port ${node.port}`,
-    `  User ${user}`,
-    `  IdentityFile ${node.keyPath}`,
-    '  IdentitiesOnly yes',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `Host ${alias}`,
+      ...lines.map((l) => `  ${l}`),
+      `  HostName ${node.address}`,
+      `  Port ${node.port}`,
+      `  User ${user}`,
+      `  IdentityFile ${node.keyPath}`,
+      '  IdentitiesOnly yes',
+      '',
+    ].join('\n'),
+  );
   return file;
 }

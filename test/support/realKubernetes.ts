@@ -22,7 +22,11 @@ export function realKubernetes(): RealKubernetes {
     return cached;
   }
   const scripts = path.resolve(__dirname, '..', '..', '..', 'test', 'node', 'real');
-  const run = (script: string) => execFileSync(path.join(scripts, script), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+  const run = (script: string) =>
+    execFileSync(path.join(scripts, script), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      .trim()
+      .split('\n')
+      .pop()!;
   const src = run('kubernetes-source.sh');
   const build = run('build-kubernetes.sh');
   cached = {

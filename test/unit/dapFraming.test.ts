@@ -6,8 +6,20 @@ import { DapMessageReader, encodeDapMessage } from '../../src/debug/dapFraming';
 describe('DAP framing', () => {
   const messages: DebugProtocol.ProtocolMessage[] = [
     { seq: 1, type: 'request' },
-    { seq: 2, type: 'event', event: 'output', body: { output: 'héllo wörld ✓\r\n\r\nContent-Length: 3\r\n' } } as DebugProtocol.ProtocolMessage,
-    { seq: 3, type: 'response', request_seq: 1, success: true, command: 'x', body: { big: 'x'.repeat(100_000) } } as DebugProtocol.ProtocolMessage,
+    {
+      seq: 2,
+      type: 'event',
+      event: 'output',
+      body: { output: 'héllo wörld ✓\r\n\r\nContent-Length: 3\r\n' },
+    } as DebugProtocol.ProtocolMessage,
+    {
+      seq: 3,
+      type: 'response',
+      request_seq: 1,
+      success: true,
+      command: 'x',
+      body: { big: 'x'.repeat(100_000) },
+    } as DebugProtocol.ProtocolMessage,
   ];
   const wire = Buffer.concat(messages.map(encodeDapMessage));
 

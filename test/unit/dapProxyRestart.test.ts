@@ -24,14 +24,29 @@ describe('DAP proxy and restart', () => {
     const toClient: DebugProtocol.ProtocolMessage[] = [];
     const proxy = new KubeletDapProxy({
       stream: delve.stream,
-      target: { unit: 'kubelet.service', restore: async () => ({ activeState: 'active', mainPid: 1, executable: '/usr/bin/kubelet', leftovers: [] }) },
+      target: {
+        unit: 'kubelet.service',
+        restore: async () => ({ activeState: 'active', mainPid: 1, executable: '/usr/bin/kubelet', leftovers: [] }),
+      },
       substitutePath: [],
       stopOnEntry: false,
       log: memoryLogger(),
       toClient: (m) => toClient.push(m),
     });
-    proxy.handleClientMessage({ seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'kubelet' } } as DebugProtocol.Request);
-    delve.send({ seq: 1, type: 'response', request_seq: 1, success: true, command: 'initialize', body: { supportsRestartRequest: true, supportsConfigurationDoneRequest: true } });
+    proxy.handleClientMessage({
+      seq: 1,
+      type: 'request',
+      command: 'initialize',
+      arguments: { adapterID: 'kubelet' },
+    } as DebugProtocol.Request);
+    delve.send({
+      seq: 1,
+      type: 'response',
+      request_seq: 1,
+      success: true,
+      command: 'initialize',
+      body: { supportsRestartRequest: true, supportsConfigurationDoneRequest: true },
+    });
     delve.send({ seq: 2, type: 'event', event: 'capabilities', body: { capabilities: { supportsRestartRequest: true } } });
     await new Promise((r) => setTimeout(r, 50));
     const init = toClient.find((m) => (m as DebugProtocol.Response).command === 'initialize') as DebugProtocol.InitializeResponse;
@@ -42,7 +57,11 @@ describe('DAP proxy and restart', () => {
 
     proxy.handleClientMessage({ seq: 2, type: 'request', command: 'restart', arguments: {} } as DebugProtocol.Request);
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepStrictEqual(delve.received.map((m) => (m as DebugProtocol.Request).command), ['initialize'], 'Delve never saw the restart');
+    assert.deepStrictEqual(
+      delve.received.map((m) => (m as DebugProtocol.Request).command),
+      ['initialize'],
+      'Delve never saw the restart',
+    );
     const refused = toClient.find((m) => (m as DebugProtocol.Response).command === 'restart') as DebugProtocol.Response;
     assert.strictEqual(refused.success, false);
     assert.match(refused.message ?? '', /new one/);

@@ -67,7 +67,10 @@ describe('debuggable binary check', () => {
     this.timeout(180_000);
     dir = mkdtempSync(path.join(tmpdir(), 'krd-bin-'));
     writeFileSync(path.join(dir, 'go.mod'), 'module example.com/probe\n\ngo 1.19\n');
-    writeFileSync(path.join(dir, 'main.go'), 'package main\n\nimport "fmt"\n\nvar gitVersion = "v0.0.0"\n\nfunc main() { fmt.Println(gitVersion) }\n');
+    writeFileSync(
+      path.join(dir, 'main.go'),
+      'package main\n\nimport "fmt"\n\nvar gitVersion = "v0.0.0"\n\nfunc main() { fmt.Println(gitVersion) }\n',
+    );
     writeFileSync(path.join(dir, 'version.go'), 'package main\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,9 +112,15 @@ describe('debuggable binary check', () => {
     assert.ok(disablesOptimisationEverywhere(' all=-N -l'));
     assert.ok(!disablesOptimisationEverywhere('-N -l'));
     assert.ok(!disablesOptimisationEverywhere('all=-trimpath=/x'));
-    assert.ok(!disablesOptimisationEverywhere('-trimpath=/x all=-N -l'), 'GOGCFLAGS spliced in front makes the whole value one unpatterned group');
+    assert.ok(
+      !disablesOptimisationEverywhere('-trimpath=/x all=-N -l'),
+      'GOGCFLAGS spliced in front makes the whole value one unpatterned group',
+    );
     assert.ok(!disablesOptimisationEverywhere('std=-N -l'));
-    assert.strictEqual(versionFromLdflags('-s -w -buildid= -X k8s.io/component-base/version.gitVersion=v1.20.2 -X k8s.io/component-base/version.gitMajor=1'), 'v1.20.2');
+    assert.strictEqual(
+      versionFromLdflags('-s -w -buildid= -X k8s.io/component-base/version.gitVersion=v1.20.2 -X k8s.io/component-base/version.gitMajor=1'),
+      'v1.20.2',
+    );
     assert.strictEqual(versionFromLdflags('-s -w'), undefined);
   });
 });

@@ -6,8 +6,16 @@ import { computeEffectiveCommand } from '../../src/systemd/effectiveCommand';
 
 describe('Delve flags from the launch configuration', () => {
   it('puts showLog and logOutput first, then dlvFlags as written', () => {
-    assert.deepStrictEqual(delveFlagsFor({ dlvFlags: ['--check-go-version=false'], showLog: true, logOutput: 'debugger,dap' }), ['--log', '--log-output=debugger,dap', '--check-go-version=false']);
-    assert.deepStrictEqual(delveFlagsFor({ dlvFlags: [], showLog: false, logOutput: 'dap' }), [], 'logOutput alone does nothing, as in Delve');
+    assert.deepStrictEqual(delveFlagsFor({ dlvFlags: ['--check-go-version=false'], showLog: true, logOutput: 'debugger,dap' }), [
+      '--log',
+      '--log-output=debugger,dap',
+      '--check-go-version=false',
+    ]);
+    assert.deepStrictEqual(
+      delveFlagsFor({ dlvFlags: [], showLog: false, logOutput: 'dap' }),
+      [],
+      'logOutput alone does nothing, as in Delve',
+    );
   });
 
   it('refuses every flag the session depends on, naming why', () => {
@@ -38,10 +46,21 @@ describe('Delve flags from the launch configuration', () => {
   });
 
   it('accepts ordinary flags, values with anything in them included', () => {
-    assert.deepStrictEqual(dlvFlagProblems(['--check-go-version=false', '--disable-aslr', '--backend=default', '-r=stdout:/tmp/out', '--init=/a b/$HOME %n "x"', '--log-dest=/tmp/dlv.log', '--continue']), []);
+    assert.deepStrictEqual(
+      dlvFlagProblems([
+        '--check-go-version=false',
+        '--disable-aslr',
+        '--backend=default',
+        '-r=stdout:/tmp/out',
+        '--init=/a b/$HOME %n "x"',
+        '--log-dest=/tmp/dlv.log',
+        '--continue',
+      ]),
+      [],
+    );
   });
 
-  it('checks logOutput against Delve\'s components', () => {
+  it("checks logOutput against Delve's components", () => {
     assert.deepStrictEqual(logOutputProblems('debugger,dap,rpc,stack'), []);
     assert.match(logOutputProblems('debugger,dapp')[0], /unknown component "dapp"/);
     assert.match(logOutputProblems('debugger, dap')[0], /unknown component " dap"/);
@@ -52,11 +71,26 @@ describe('Delve flags from the launch configuration', () => {
     // The same systemd word rules the e2e tests check against systemd 252 itself.
     const flag = '--init=/a dir/$HOME/%n "x" \\ y';
     const text = buildDebugDropIn({
-      execStart: '/usr/bin/kubelet $KUBELET_ARGS', dlvPath: '/usr/bin/dlv', port: 2345, remoteBinary: '/var/lib/kubelet-debug/kubelet',
-      dlvFlags: ['--log', flag], extraArgs: [], env: {}, sessionId: 's',
+      execStart: '/usr/bin/kubelet $KUBELET_ARGS',
+      dlvPath: '/usr/bin/dlv',
+      port: 2345,
+      remoteBinary: '/var/lib/kubelet-debug/kubelet',
+      dlvFlags: ['--log', flag],
+      extraArgs: [],
+      env: {},
+      sessionId: 's',
     });
-    const base = { path: '/lib/systemd/system/kubelet.service', text: '[Service]\nEnvironment=KUBELET_ARGS=--v=2\nExecStart=/usr/bin/kubelet $KUBELET_ARGS\n' };
+    const base = {
+      path: '/lib/systemd/system/kubelet.service',
+      text: '[Service]\nEnvironment=KUBELET_ARGS=--v=2\nExecStart=/usr/bin/kubelet $KUBELET_ARGS\n',
+    };
     const { argv } = await computeEffectiveCommand('kubelet.service', [base, { path: '/run/x.conf', text }], async () => undefined);
-    assert.deepStrictEqual(argv.slice(argv.indexOf('--accept-multiclient') + 1), ['--log', flag, '/var/lib/kubelet-debug/kubelet', '--', '--v=2']);
+    assert.deepStrictEqual(argv.slice(argv.indexOf('--accept-multiclient') + 1), [
+      '--log',
+      flag,
+      '/var/lib/kubelet-debug/kubelet',
+      '--',
+      '--v=2',
+    ]);
   });
 });

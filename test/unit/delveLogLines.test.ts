@@ -10,7 +10,7 @@ const DELVE = [
 const KUBELET = ['I1201 23:21:33.000000     213 kubelet.go:352] "Starting kubelet main sync loop"\n', 'plain output\n'];
 
 describe('Delve log lines', () => {
-  it('recognises Delve\'s format and nothing else', () => {
+  it("recognises Delve's format and nothing else", () => {
     assert.ok(DELVE.every(isDelveLogLine));
     assert.ok(!KUBELET.some(isDelveLogLine));
     assert.ok(isDelveLogLine('2026-12-01T23:16:39.123+02:00 warning layer=rpc x'));
@@ -24,6 +24,10 @@ describe('Delve log lines', () => {
     const cut = KUBELET[0].length + 7;
     splitter.push(all.slice(0, cut));
     splitter.push(all.slice(cut));
-    assert.deepStrictEqual(got, [[KUBELET[0], false], [DELVE[0] + DELVE[1], true], [KUBELET[1], false]]);
+    assert.deepStrictEqual(got, [
+      [KUBELET[0], false],
+      [DELVE[0] + DELVE[1], true],
+      [KUBELET[1], false],
+    ]);
   });
 });

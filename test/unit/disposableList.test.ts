@@ -8,7 +8,11 @@ describe('DisposableList', () => {
     const list = new DisposableList((err) => errors.push(err));
     const order: string[] = [];
     list.add({ dispose: () => order.push('first') });
-    list.add({ dispose: () => { throw new Error('Channel has been closed'); } });
+    list.add({
+      dispose: () => {
+        throw new Error('Channel has been closed');
+      },
+    });
     list.add({ dispose: () => Promise.reject(new Error('async failure')) });
     list.add({ dispose: () => order.push('last') });
     list.dispose();
@@ -22,11 +26,23 @@ describe('DisposableList', () => {
     const list = new DisposableList();
     list.dispose();
     let disposed = false;
-    list.add({ dispose: () => { disposed = true; } });
+    list.add({
+      dispose: () => {
+        disposed = true;
+      },
+    });
     assert.ok(disposed);
-    assert.doesNotThrow(() => list.add({ dispose: () => { throw new Error('late and broken'); } }));
+    assert.doesNotThrow(() =>
+      list.add({
+        dispose: () => {
+          throw new Error('late and broken');
+        },
+      }),
+    );
     let rejectionSeen = false;
-    const onUnhandled = () => { rejectionSeen = true; };
+    const onUnhandled = () => {
+      rejectionSeen = true;
+    };
     process.on('unhandledRejection', onUnhandled);
     try {
       list.add({ dispose: () => Promise.reject(new Error('late async failure')) });

@@ -4,7 +4,16 @@
 import * as assert from 'assert';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { computeEffectiveCommand, EffectiveCommandError, UnitWouldNotStartError, expandSpecifiers, expandVariables, extractWords, nodeSpecifiers, parseExecWords } from '../../src/systemd/effectiveCommand';
+import {
+  computeEffectiveCommand,
+  EffectiveCommandError,
+  UnitWouldNotStartError,
+  expandSpecifiers,
+  expandVariables,
+  extractWords,
+  nodeSpecifiers,
+  parseExecWords,
+} from '../../src/systemd/effectiveCommand';
 import { EnvironmentFileError, parseEnvironmentFile } from '../../src/systemd/environmentFile';
 
 const unit = (...service: string[]) => ({ path: '/etc/systemd/system/x.service', text: ['[Service]', ...service, ''].join('\n') });
@@ -37,7 +46,8 @@ describe('environment files', () => {
   });
 
   it('refuses a file systemd cannot load: invalid UTF-8 in a key or value, a noncharacter, a NUL byte', () => {
-    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     const refused: [Buffer, RegExp, string][] = [
       [bytes('A=ok\nB=bad', [0xff], '\n'), /line 2: the value of "B" is not valid UTF-8/, 'Invalid argument'],
       [bytes('A=ok\nB', [0xff], '=1\n'), /line 2: the key "B\\xff" is not valid UTF-8/, 'Invalid argument'],
@@ -49,7 +59,11 @@ describe('environment files', () => {
       [bytes('A=1\nB=x', [0], 'y\n'), /line 2 holds a NUL byte/, 'Bad message'],
     ];
     for (const [input, message, systemdError] of refused) {
-      assert.throws(() => parseEnvironmentFile(input), (err: unknown) => err instanceof EnvironmentFileError && message.test(err.message) && err.systemdError === systemdError, JSON.stringify(input.toString('latin1')));
+      assert.throws(
+        () => parseEnvironmentFile(input),
+        (err: unknown) => err instanceof EnvironmentFileError && message.test(err.message) && err.systemdError === systemdError,
+        JSON.stringify(input.toString('latin1')),
+      );
     }
   });
 
@@ -74,22 +88,33 @@ describe('ExecStart words and expansion', () => {
   });
 
   it('splits a whole-word $VAR, keeps ${VAR} as one word, and leaves $VAR inside a word alone', () => {
-    const env = new Map([['A', 'x y'], ['Q', `"x y" z\\ w 's q'`], ['E', '']]);
-    const expand = (w: string) => expandVariables(w, env);
-    assert.deepStrictEqual(['$A', '${A}', '$U', '${U}', '$E', '${E}', '$$', '$', 'a$A', '${A}x', '$A.', '$${A}', '$$A', '${A:-x}', '${A'].map(expand), [
-      ['x', 'y'], ['x y'], [], [''], [], [''], ['$'], [], ['a$A'], ['x yx'], [], ['${A}'], ['$A'], ['${A:-x}'], ['${A'],
+    const env = new Map([
+      ['A', 'x y'],
+      ['Q', `"x y" z\\ w 's q'`],
+      ['E', ''],
     ]);
+    const expand = (w: string) => expandVariables(w, env);
+    assert.deepStrictEqual(
+      ['$A', '${A}', '$U', '${U}', '$E', '${E}', '$$', '$', 'a$A', '${A}x', '$A.', '$${A}', '$$A', '${A:-x}', '${A'].map(expand),
+      [['x', 'y'], ['x y'], [], [''], [], [''], ['$'], [], ['a$A'], ['x yx'], [], ['${A}'], ['$A'], ['${A:-x}'], ['${A']],
+    );
     assert.deepStrictEqual(expand('$Q'), ['x y', 'z w', 's q']);
     assert.deepStrictEqual(extractWords(`A="1 2" 'B=x' C=\\x41 D=\\q E=5`, 'environ'), ['A=1 2', 'B=x', 'C=A']);
     assert.deepStrictEqual(extractWords(`\\q`, 'exec'), ['\\q']);
   });
 
   it('expands the name, path and node specifiers, and refuses unknown ones', () => {
-    assert.strictEqual(expandSpecifiers('%% %n %N %p %i %j %f %t %u', 'krd-9-a-b.service'), '% krd-9-a-b.service krd-9-a-b krd-9-a-b  b /krd/9/a/b /run root');
+    assert.strictEqual(
+      expandSpecifiers('%% %n %N %p %i %j %f %t %u', 'krd-9-a-b.service'),
+      '% krd-9-a-b.service krd-9-a-b krd-9-a-b  b /krd/9/a/b /run root',
+    );
     assert.strictEqual(expandSpecifiers('%p|%i|%I|%f', 'getty@tty\\x2d1.service'), 'getty|tty\\x2d1|tty-1|/tty-1');
     assert.throws(() => expandSpecifiers('%H', 'x.service'), EffectiveCommandError);
     const node = nodeSpecifiers({ H: 'node-1.example\n', m: '0123abcd\n', b: '8c3e-41\n', v: '6.1.0\n' });
-    assert.strictEqual(expandSpecifiers('%H %l %m %b %v %s', 'x.service', { ...node, s: '/bin/sh' }), 'node-1.example node-1 0123abcd 8c3e41 6.1.0 /bin/sh');
+    assert.strictEqual(
+      expandSpecifiers('%H %l %m %b %v %s', 'x.service', { ...node, s: '/bin/sh' }),
+      'node-1.example node-1 0123abcd 8c3e41 6.1.0 /bin/sh',
+    );
   });
 });
 
@@ -111,7 +136,8 @@ describe('effective command', () => {
       },
     ];
     const envFiles: Record<string, string> = {
-      '/var/lib/kubelet/kubeadm-flags.env': 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9"\n',
+      '/var/lib/kubelet/kubeadm-flags.env':
+        'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9"\n',
     };
     const result = await computeEffectiveCommand('kubelet.service', files, async (p) => envFiles[p]);
     assert.deepStrictEqual(result.argv, [
@@ -130,7 +156,9 @@ describe('effective command', () => {
   });
 
   it('lets an environment file win over a later Environment= line, then unsets', async () => {
-    const files = [unit('EnvironmentFile=/e', 'Environment=A=unit B=unit C=unit', 'UnsetEnvironment=C B=other', 'ExecStart=/bin/x $A $C ${C}')];
+    const files = [
+      unit('EnvironmentFile=/e', 'Environment=A=unit B=unit C=unit', 'UnsetEnvironment=C B=other', 'ExecStart=/bin/x $A $C ${C}'),
+    ];
     const result = await computeEffectiveCommand('x.service', files, async () => 'A=file\n');
     assert.deepStrictEqual([result.argv, result.env, result.unknownVariables], [['/bin/x', 'file', ''], { A: 'file', B: 'unit' }, ['C']]);
   });
@@ -146,16 +174,30 @@ describe('effective command', () => {
   it('says systemd would refuse to start the unit for a required file it cannot load, and skips an optional one whole', async () => {
     const bad = Buffer.from([0x41, 0x3d, 0x31, 0x0a, 0x42, 0x3d, 0xff, 0x0a]); // "A=1\nB=\xff\n"
     const files = (optional: string) => [unit('Environment=A=unit', `EnvironmentFile=${optional}/e/bad.env`, 'ExecStart=/bin/x $A $B')];
-    await assert.rejects(computeEffectiveCommand('x.service', files(''), async () => bad),
-      (err: unknown) => err instanceof UnitWouldNotStartError && /systemd would refuse to start x\.service \("Invalid argument"\): \/e\/bad\.env line 2: the value of "B" is not valid UTF-8/.test((err as Error).message));
+    await assert.rejects(
+      computeEffectiveCommand('x.service', files(''), async () => bad),
+      (err: unknown) =>
+        err instanceof UnitWouldNotStartError &&
+        /systemd would refuse to start x\.service \("Invalid argument"\): \/e\/bad\.env line 2: the value of "B" is not valid UTF-8/.test(
+          (err as Error).message,
+        ),
+    );
     const skipped = await computeEffectiveCommand('x.service', files('-'), async () => bad);
-    assert.deepStrictEqual(skipped.argv, ['/bin/x', 'unit'], 'none of the file\'s variables, not even the valid A=1');
-    assert.deepStrictEqual(skipped.environmentFiles, [{ path: '/e/bad.env', optional: true, missing: false, ignored: 'line 2: the value of "B" is not valid UTF-8' }]);
+    assert.deepStrictEqual(skipped.argv, ['/bin/x', 'unit'], "none of the file's variables, not even the valid A=1");
+    assert.deepStrictEqual(skipped.environmentFiles, [
+      { path: '/e/bad.env', optional: true, missing: false, ignored: 'line 2: the value of "B" is not valid UTF-8' },
+    ]);
   });
 
   it('fails clearly on a missing required environment file, a missing ExecStart or a glob', async () => {
-    await assert.rejects(computeEffectiveCommand('x.service', [unit('EnvironmentFile=/nope', 'ExecStart=/bin/x')], noFiles), (err: unknown) => err instanceof UnitWouldNotStartError && /\/nope does not exist/.test((err as Error).message));
+    await assert.rejects(
+      computeEffectiveCommand('x.service', [unit('EnvironmentFile=/nope', 'ExecStart=/bin/x')], noFiles),
+      (err: unknown) => err instanceof UnitWouldNotStartError && /\/nope does not exist/.test((err as Error).message),
+    );
     await assert.rejects(computeEffectiveCommand('x.service', [unit('ExecStart=/bin/x', 'ExecStart=')], noFiles), /no ExecStart/);
-    await assert.rejects(computeEffectiveCommand('x.service', [unit('EnvironmentFile=-/etc/x/*.env', 'ExecStart=/bin/x')], noFiles), /glob pattern/);
+    await assert.rejects(
+      computeEffectiveCommand('x.service', [unit('EnvironmentFile=-/etc/x/*.env', 'ExecStart=/bin/x')], noFiles),
+      /glob pattern/,
+    );
   });
 });

@@ -13,10 +13,16 @@ async function loadGrammar(): Promise<textmate.IGrammar> {
   const wasm = readFileSync(path.join(root, 'node_modules', 'vscode-oniguruma', 'release', 'onig.wasm'));
   await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
   const registry = new textmate.Registry({
-    onigLib: Promise.resolve({ createOnigScanner: (s) => new oniguruma.OnigScanner(s), createOnigString: (s) => new oniguruma.OnigString(s) }),
+    onigLib: Promise.resolve({
+      createOnigScanner: (s) => new oniguruma.OnigScanner(s),
+      createOnigString: (s) => new oniguruma.OnigString(s),
+    }),
     loadGrammar: async (scope) =>
       scope === SCOPE
-        ? textmate.parseRawGrammar(readFileSync(path.join(root, 'syntaxes', 'systemd-unit.tmLanguage.json'), 'utf8'), 'systemd-unit.tmLanguage.json')
+        ? textmate.parseRawGrammar(
+            readFileSync(path.join(root, 'syntaxes', 'systemd-unit.tmLanguage.json'), 'utf8'),
+            'systemd-unit.tmLanguage.json',
+          )
         : null,
   });
   const grammar = await registry.loadGrammar(SCOPE);
@@ -47,7 +53,10 @@ describe('systemd-unit grammar', () => {
   });
 
   it("colours kubeadm's real 10-kubeadm.conf", () => {
-    const lines = tokenize(grammar, readFileSync(path.join(root, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'), 'utf8'));
+    const lines = tokenize(
+      grammar,
+      readFileSync(path.join(root, 'test', 'fixtures', 'units', 'kubelet.service.d', '10-kubeadm.conf'), 'utf8'),
+    );
     assert.ok(lines[0][0].scopes.includes('comment.line.number-sign.systemd'));
     assert.ok(scopeOf(lines, 1, 'Service').includes('entity.name.section.systemd'));
     assert.ok(scopeOf(lines, 2, 'Environment').includes('keyword.other.directive.systemd'));
@@ -59,16 +68,19 @@ describe('systemd-unit grammar', () => {
   });
 
   it('tells ${VAR} from $VAR, finds specifiers, prefixes and constants', () => {
-    const lines = tokenize(grammar, [
-      '[Unit]',
-      'Description=Debug of %n on %H',
-      '[Service]',
-      'ExecStart=-@/usr/bin/kubelet ${ONE_WORD} $SPLIT',
-      'Restart=always',
-      'RestartSec=10s',
-      'NoNewPrivileges=yes',
-      '; a semicolon comment',
-    ].join('\n'));
+    const lines = tokenize(
+      grammar,
+      [
+        '[Unit]',
+        'Description=Debug of %n on %H',
+        '[Service]',
+        'ExecStart=-@/usr/bin/kubelet ${ONE_WORD} $SPLIT',
+        'Restart=always',
+        'RestartSec=10s',
+        'NoNewPrivileges=yes',
+        '; a semicolon comment',
+      ].join('\n'),
+    );
     assert.ok(scopeOf(lines, 1, '%n').includes('constant.other.placeholder.specifier.systemd'));
     assert.ok(scopeOf(lines, 1, '%H').includes('constant.other.placeholder.specifier.systemd'));
     assert.ok(scopeOf(lines, 3, '-@').includes('keyword.operator.exec-prefix.systemd'));

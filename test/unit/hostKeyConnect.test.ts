@@ -29,7 +29,10 @@ describe('connectHost: host keys against a real SSH server', () => {
     dir = tempDir('hostkey');
     const keygen = (name: string) => {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, name)]);
-      return readFileSync(path.join(dir, `${name}.pub`), 'utf8').split(' ').slice(0, 2).join(' ');
+      return readFileSync(path.join(dir, `${name}.pub`), 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
     };
     serverKeyLine = keygen('server');
     impostorKeyLine = keygen('impostor');
@@ -40,7 +43,9 @@ describe('connectHost: host keys against a real SSH server', () => {
         authAttempts++;
         ctx.accept();
       });
-      client.on('error', () => { /* the client hanging up mid-handshake is what these tests do */ });
+      client.on('error', () => {
+        /* the client hanging up mid-handshake is what these tests do */
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -61,9 +66,19 @@ describe('connectHost: host keys against a real SSH server', () => {
 
   function host(knownHostsFile: string): ResolvedHost {
     return {
-      alias: 'loopback-node', hostName: '127.0.0.1', port, user: 'tester', identityFiles: [], identitiesOnly: true,
-      proxyJump: [], knownHostsFiles: [knownHostsFile], hashKnownHosts: false, strictHostKeyChecking: 'ask',
-      keepaliveIntervalMs: 0, keepaliveCountMax: 3, connectTimeoutSeconds: 10,
+      alias: 'loopback-node',
+      hostName: '127.0.0.1',
+      port,
+      user: 'tester',
+      identityFiles: [],
+      identitiesOnly: true,
+      proxyJump: [],
+      knownHostsFiles: [knownHostsFile],
+      hashKnownHosts: false,
+      strictHostKeyChecking: 'ask',
+      keepaliveIntervalMs: 0,
+      keepaliveCountMax: 3,
+      connectTimeoutSeconds: 10,
     };
   }
 
@@ -71,19 +86,49 @@ describe('connectHost: host keys against a real SSH server', () => {
     const asked: string[] = [];
     return {
       asked,
-      async trustHostKey(r) { asked.push(`trust ${r.fingerprint}`); return true; },
-      async passphrase(f) { asked.push(`passphrase ${f}`); return undefined; },
-      async password() { asked.push('password'); return 'secret'; },
-      async keyboardInteractive() { asked.push('keyboard-interactive'); return undefined; },
+      async trustHostKey(r) {
+        asked.push(`trust ${r.fingerprint}`);
+        return true;
+      },
+      async passphrase(f) {
+        asked.push(`passphrase ${f}`);
+        return undefined;
+      },
+      async password() {
+        asked.push('password');
+        return 'secret';
+      },
+      async keyboardInteractive() {
+        asked.push('keyboard-interactive');
+        return undefined;
+      },
     };
   }
 
   /** What OpenSSH's own client prints about this server and known_hosts file (it exits 255). */
   async function openSshSays(knownHostsFile: string): Promise<string> {
     return new Promise((resolve) => {
-      execFile('ssh', ['-F', '/dev/null', '-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-p', String(port), 'tester@127.0.0.1', 'true'],
-      { timeout: 30_000 }, (_err, _stdout, stderr) => resolve(String(stderr)));
+      execFile(
+        'ssh',
+        [
+          '-F',
+          '/dev/null',
+          '-o',
+          `UserKnownHostsFile=${knownHostsFile}`,
+          '-o',
+          'GlobalKnownHostsFile=/dev/null',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'ConnectTimeout=10',
+          '-p',
+          String(port),
+          'tester@127.0.0.1',
+          'true',
+        ],
+        { timeout: 30_000 },
+        (_err, _stdout, stderr) => resolve(String(stderr)),
+      );
     });
   }
 
@@ -103,7 +148,10 @@ describe('connectHost: host keys against a real SSH server', () => {
     writeFileSync(kh, text);
     const p = prompts();
     const attempt = connectHost(host(kh), { prompts: p, log: quiet, defaultTimeoutSeconds: 10 });
-    attempt.then((wronglyOpen) => wronglyOpen.client.end(), () => undefined);
+    attempt.then(
+      (wronglyOpen) => wronglyOpen.client.end(),
+      () => undefined,
+    );
     const err = await expectUserError(attempt, ErrorCode.HostKeyChanged);
     assert.deepStrictEqual(p.asked, [], 'no question, no password');
     assert.strictEqual(authAttempts, 0, 'no credentials were sent to the impostor');

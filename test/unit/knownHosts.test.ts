@@ -5,7 +5,15 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { appendKnownHost, fingerprint, keyTypeOf, parseKnownHosts, readKnownHosts, removeKnownHostCommand, verifyHostKey } from '../../src/ssh/knownHosts';
+import {
+  appendKnownHost,
+  fingerprint,
+  keyTypeOf,
+  parseKnownHosts,
+  readKnownHosts,
+  removeKnownHostCommand,
+  verifyHostKey,
+} from '../../src/ssh/knownHosts';
 
 function makeKey(dir: string, name: string, type = 'ed25519'): { blob: Buffer; line: string } {
   const file = path.join(dir, name);
@@ -39,13 +47,16 @@ describe('knownHosts', () => {
 
   it('matches plain, port, wildcard and negated entries', () => {
     const file = path.join(dir, 'plain');
-    writeFileSync(file, [
-      '# comment',
-      `node1,10.0.0.1 ${typeAndKey(keyA)}`,
-      `[node2]:2222 ${typeAndKey(keyA)}`,
-      `*.k8s.test,!evil.k8s.test ${typeAndKey(keyB)}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '# comment',
+        `node1,10.0.0.1 ${typeAndKey(keyA)}`,
+        `[node2]:2222 ${typeAndKey(keyA)}`,
+        `*.k8s.test,!evil.k8s.test ${typeAndKey(keyB)}`,
+        '',
+      ].join('\n'),
+    );
     const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
     assert.strictEqual(entries.length, 3);
     assert.deepStrictEqual(verifyHostKey(entries, 'node1', 22, keyA.blob), { status: 'known', file, line: 2 });
@@ -111,7 +122,13 @@ describe('knownHosts', () => {
   });
 
   it('prints the removal command as OpenSSH does: the plain host for port 22, [host]:port otherwise', () => {
-    assert.strictEqual(removeKnownHostCommand('/home/u/.ssh/known_hosts', 'node1', 22), 'ssh-keygen -f "/home/u/.ssh/known_hosts" -R "node1"');
-    assert.strictEqual(removeKnownHostCommand('/home/u/.ssh/known_hosts', 'node1', 2222), 'ssh-keygen -f "/home/u/.ssh/known_hosts" -R "[node1]:2222"');
+    assert.strictEqual(
+      removeKnownHostCommand('/home/u/.ssh/known_hosts', 'node1', 22),
+      'ssh-keygen -f "/home/u/.ssh/known_hosts" -R "node1"',
+    );
+    assert.strictEqual(
+      removeKnownHostCommand('/home/u/.ssh/known_hosts', 'node1', 2222),
+      'ssh-keygen -f "/home/u/.ssh/known_hosts" -R "[node1]:2222"',
+    );
   });
 });

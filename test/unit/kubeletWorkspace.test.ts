@@ -14,7 +14,13 @@ describe('Kubelet in the debugger picker', () => {
     const other = mkdtempSync(path.join(tmpdir(), 'krd-go-'));
     try {
       assert.strictEqual(await isKubernetesTree(inFolder(other)), false);
-      assert.strictEqual(await isKubernetesTree(async () => { throw new Error('EACCES'); }), false, 'an unreadable folder is not one');
+      assert.strictEqual(
+        await isKubernetesTree(async () => {
+          throw new Error('EACCES');
+        }),
+        false,
+        'an unreadable folder is not one',
+      );
     } finally {
       rmSync(other, { recursive: true, force: true });
     }

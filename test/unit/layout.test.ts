@@ -7,8 +7,13 @@ const src = path.resolve(__dirname, '..', '..', '..', 'src');
 /** Folders that are VS Code glue, and the few files of the debug feature that register it with VS Code. */
 const VSCODE_LAYER = new Set(['views', 'files', 'commands', 'ui', 'extension.ts', 'services.ts']);
 const VSCODE_FILES = new Set([
-  'debug/registerDebugger.ts', 'debug/configurationProvider.ts', 'debug/haltTimer.ts', 'debug/leftoverSessionWatcher.ts',
-  'debug/debuggerPicker.ts', 'debug/sessionTrace.ts', 'language/unitLanguageFeatures.ts',
+  'debug/registerDebugger.ts',
+  'debug/configurationProvider.ts',
+  'debug/haltTimer.ts',
+  'debug/leftoverSessionWatcher.ts',
+  'debug/debuggerPicker.ts',
+  'debug/sessionTrace.ts',
+  'language/unitLanguageFeatures.ts',
 ]);
 
 function tsFiles(dir: string, rel = ''): string[] {

@@ -25,8 +25,16 @@ describe('package.json', () => {
 
   it('takes every user-visible text from package.nls.json, and the file has no unused key', () => {
     const keys = strings(manifest).flatMap((s) => [...s.matchAll(/^%([^%\s]+)%$/g)].map((m) => m[1]));
-    assert.deepStrictEqual(keys.filter((k) => !(k in nls)), [], 'keys without text');
-    assert.deepStrictEqual(Object.keys(nls).filter((k) => !keys.includes(k)), [], 'unused keys');
+    assert.deepStrictEqual(
+      keys.filter((k) => !(k in nls)),
+      [],
+      'keys without text',
+    );
+    assert.deepStrictEqual(
+      Object.keys(nls).filter((k) => !keys.includes(k)),
+      [],
+      'unused keys',
+    );
     const c = manifest.contributes;
     const visible = [
       manifest.displayName,
@@ -36,7 +44,11 @@ describe('package.json', () => {
       ...(c.walkthroughs ?? []).flatMap((w: any) => [w.title, w.description, ...w.steps.flatMap((s: any) => [s.title, s.description])]),
       manifest.capabilities.untrustedWorkspaces.description,
     ];
-    assert.deepStrictEqual(visible.filter((t: string) => !/^%[^%]+%$/.test(t)), [], 'texts written into package.json');
+    assert.deepStrictEqual(
+      visible.filter((t: string) => !/^%[^%]+%$/.test(t)),
+      [],
+      'texts written into package.json',
+    );
   });
 
   it('has an l10n bundle that matches the vscode.l10n.t strings in the code', async () => {

@@ -13,9 +13,15 @@ const run = promisify(execFile);
 /** The vsce arguments of the `package` script, so the test packages exactly as the script does. */
 function vsceArgsOfPackageScript(): string[] {
   const script: string = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.package;
-  const vsce = script.split('&&').map((s) => s.trim()).find((s) => s.startsWith('vsce package'));
+  const vsce = script
+    .split('&&')
+    .map((s) => s.trim())
+    .find((s) => s.startsWith('vsce package'));
   assert.ok(vsce, `the package script runs vsce package: ${script}`);
-  return vsce.split(/\s+/).slice(1).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out');
+  return vsce
+    .split(/\s+/)
+    .slice(1)
+    .filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out');
 }
 
 /** Every file the manifest refers to, relative to the extension root. */
@@ -51,14 +57,27 @@ describe('the .vsix', function () {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'krd-vsix-'));
-    for (const entry of ['package.json', 'package.nls.json', '.vscodeignore', 'README.md', 'CHANGELOG.md', 'LICENSE', 'media', 'syntaxes', 'l10n']) {
+    for (const entry of [
+      'package.json',
+      'package.nls.json',
+      '.vscodeignore',
+      'README.md',
+      'CHANGELOG.md',
+      'LICENSE',
+      'media',
+      'syntaxes',
+      'l10n',
+    ]) {
       if (existsSync(path.join(root, entry))) {
         cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
       }
     }
     await run(process.execPath, [path.join(root, 'esbuild.mjs'), '--production', '--outdir', path.join(dir, 'dist')], { cwd: root });
     const vsce = path.join(root, 'node_modules', '.bin', 'vsce');
-    const packed = await run(vsce, [...vsceArgsOfPackageScript(), '--out', path.join(dir, 'x.vsix')], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    const packed = await run(vsce, [...vsceArgsOfPackageScript(), '--out', path.join(dir, 'x.vsix')], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     output = `${packed.stdout}\n${packed.stderr}`;
     listed = (await run(vsce, ['ls', '--no-dependencies'], { cwd: dir })).stdout.split('\n').filter(Boolean);
   });

@@ -8,7 +8,13 @@ import { deriveMapping, localWorkspaceFiles, mappingsFor } from '../../src/debug
 
 describe('path mapping', () => {
   let ws: string;
-  const files = ['pkg/kubelet/kubelet.go', 'pkg/kubelet/kubelet_pods.go', 'cmd/kubelet/app/server.go', 'cmd/kubelet/kubelet.go', 'pkg/util/node/node.go'];
+  const files = [
+    'pkg/kubelet/kubelet.go',
+    'pkg/kubelet/kubelet_pods.go',
+    'cmd/kubelet/app/server.go',
+    'cmd/kubelet/kubelet.go',
+    'pkg/util/node/node.go',
+  ];
   before(() => {
     ws = fs.mkdtempSync(path.join(tmpdir(), 'krd-map-'));
     for (const f of files) {
@@ -27,7 +33,12 @@ describe('path mapping', () => {
   it('maps the relative paths of a -trimpath Kubernetes build (v1.20) to the workspace, not through its _output link', () => {
     const sources = [...goroot, ...vendored, ...files.map((f) => `_output/local/go/src/k8s.io/kubernetes/${f}`)];
     const outcome = deriveMapping(sources, ws, localWorkspaceFiles(ws, fs));
-    assert.deepStrictEqual(outcome, { kind: 'mapped', mapping: { from: ws, to: '_output/local/go/src/k8s.io/kubernetes' }, agreeing: files.length, sampled: files.length });
+    assert.deepStrictEqual(outcome, {
+      kind: 'mapped',
+      mapping: { from: ws, to: '_output/local/go/src/k8s.io/kubernetes' },
+      agreeing: files.length,
+      sampled: files.length,
+    });
   });
 
   it('maps the absolute paths of a build made elsewhere (DBG=1 on another machine)', () => {
@@ -44,10 +55,19 @@ describe('path mapping', () => {
         fs.mkdirSync(path.join(demo, path.dirname(f)), { recursive: true });
         fs.writeFileSync(path.join(demo, f), 'package x\n');
       }
-      const sources = [...goroot, '/build/demo/main.go', '/build/demo/internal/server/server.go', '/build/demo/internal/server/routes.go', '/root/go/pkg/mod/github.com/x/y@v1/y.go'];
+      const sources = [
+        ...goroot,
+        '/build/demo/main.go',
+        '/build/demo/internal/server/server.go',
+        '/build/demo/internal/server/routes.go',
+        '/root/go/pkg/mod/github.com/x/y@v1/y.go',
+      ];
       const { mappings } = mappingsFor([{ from: '/mine', to: '/theirs' }], demo, sources);
       // main.go matches by its bare name only; the internal/ files back it up.
-      assert.deepStrictEqual(mappings, [{ from: '/mine', to: '/theirs' }, { from: demo, to: '/build/demo' }]);
+      assert.deepStrictEqual(mappings, [
+        { from: '/mine', to: '/theirs' },
+        { from: demo, to: '/build/demo' },
+      ]);
     } finally {
       fs.rmSync(demo, { recursive: true, force: true });
     }
@@ -66,11 +86,17 @@ describe('path mapping', () => {
   });
 
   it('needs no mapping when the binary was built in the workspace', () => {
-    assert.deepStrictEqual(deriveMapping([...goroot, ...files.map((f) => `${ws}/${f}`)], ws, localWorkspaceFiles(ws, fs)), { kind: 'same' });
+    assert.deepStrictEqual(deriveMapping([...goroot, ...files.map((f) => `${ws}/${f}`)], ws, localWorkspaceFiles(ws, fs)), {
+      kind: 'same',
+    });
   });
 
   it('says so when the binary comes from another tree, with an example path', () => {
-    const outcome = deriveMapping([...goroot, '/src/other/pkg/thing/thing.go', '/src/other/pkg/thing/more.go', '/src/other/cmd/x/x.go'], ws, localWorkspaceFiles(ws, fs));
+    const outcome = deriveMapping(
+      [...goroot, '/src/other/pkg/thing/thing.go', '/src/other/pkg/thing/more.go', '/src/other/cmd/x/x.go'],
+      ws,
+      localWorkspaceFiles(ws, fs),
+    );
     assert.deepStrictEqual(outcome, { kind: 'none', example: '/src/other/pkg/thing/thing.go' });
   });
 });

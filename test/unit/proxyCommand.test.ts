@@ -21,15 +21,18 @@ describe('ProxyCommand tokens', () => {
     dir = tempDir('proxycmd');
     out = path.join(dir, 'expanded');
     config = path.join(dir, 'config');
-    writeFileSync(config, [
-      'Host tok',
-      '  HostName 10.0.0.9',
-      '  Port 2201',
-      '  User ruser',
-      // The inner shell keeps the pipe to ssh open until the file is written, so ssh cannot end first.
-      `  ProxyCommand sh -c "echo 'h=%h p=%p r=%r n=%n k=%k pct=%% end' > ${out}"`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        'Host tok',
+        '  HostName 10.0.0.9',
+        '  Port 2201',
+        '  User ruser',
+        // The inner shell keeps the pipe to ssh open until the file is written, so ssh cannot end first.
+        `  ProxyCommand sh -c "echo 'h=%h p=%p r=%r n=%n k=%k pct=%% end' > ${out}"`,
+        '',
+      ].join('\n'),
+    );
   });
   after(() => removeTempDir(dir));
 
@@ -39,8 +42,14 @@ describe('ProxyCommand tokens', () => {
       const [host, port] = rest.split(':');
       rmSync(out, { force: true });
       // ssh runs the command, reads nothing from it and gives up (exit 255): only the file matters.
-      await new Promise<void>((resolve) => execFile('ssh', ['-F', config, '-o', 'BatchMode=yes', ...(user ? ['-l', user] : []), ...(port ? ['-p', port] : []), host, 'true'],
-        { timeout: 30_000 }, () => resolve()));
+      await new Promise<void>((resolve) =>
+        execFile(
+          'ssh',
+          ['-F', config, '-o', 'BatchMode=yes', ...(user ? ['-l', user] : []), ...(port ? ['-p', port] : []), host, 'true'],
+          { timeout: 30_000 },
+          () => resolve(),
+        ),
+      );
       const bySsh = readFileSync(out, 'utf8');
       rmSync(out);
       const resolved = await new SshConfigResolver({ userConfigFile: config, systemConfigFile: '/nonexistent', env: {} }).resolve(spec);
@@ -52,7 +61,9 @@ describe('ProxyCommand tokens', () => {
   }
 
   it('refuses a token ProxyCommand does not take, naming it', () => {
-    assert.throws(() => expandProxyCommand('nc %h %d', { alias: 'x', hostName: 'h', port: 22, user: 'u' }),
-      (err: Error & { code?: string }) => err.code === ErrorCode.ProxyCommandFailed && err.message.includes('%d'));
+    assert.throws(
+      () => expandProxyCommand('nc %h %d', { alias: 'x', hostName: 'h', port: 22, user: 'u' }),
+      (err: Error & { code?: string }) => err.code === ErrorCode.ProxyCommandFailed && err.message.includes('%d'),
+    );
   });
 });

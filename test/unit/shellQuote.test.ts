@@ -18,7 +18,10 @@ describe('shellQuote', () => {
 
   it('leaves plain words alone and quotes the rest', () => {
     assert.strictEqual(shellQuote('kubelet.service'), 'kubelet.service');
-    assert.strictEqual(shellQuote('/etc/systemd/system/kubelet.service.d/10-kubeadm.conf'), '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf');
+    assert.strictEqual(
+      shellQuote('/etc/systemd/system/kubelet.service.d/10-kubeadm.conf'),
+      '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf',
+    );
     assert.strictEqual(shellQuote(''), `''`);
     assert.strictEqual(shellQuote(`it's`), `'it'\\''s'`);
   });

@@ -8,9 +8,16 @@ import { removeTempDir, tempDir } from '../support/tempDirs';
 describe('test temp folders', () => {
   const helper = path.resolve(__dirname, '..', 'support', 'tempDirs.js');
 
-  for (const [how, ending] of [['an uncaught error', 'throw new Error("a failing test run")'], ['process.exit(3)', 'process.exit(3)']]) {
+  for (const [how, ending] of [
+    ['an uncaught error', 'throw new Error("a failing test run")'],
+    ['process.exit(3)', 'process.exit(3)'],
+  ]) {
     it(`are gone after a process that made them ended by ${how}`, () => {
-      const child = spawnSync(process.execPath, ['-e', `const { tempDir } = require(${JSON.stringify(helper)}); console.log(tempDir('selftest')); ${ending};`], { encoding: 'utf8', timeout: 20_000 });
+      const child = spawnSync(
+        process.execPath,
+        ['-e', `const { tempDir } = require(${JSON.stringify(helper)}); console.log(tempDir('selftest')); ${ending};`],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
       assert.notStrictEqual(child.status, 0, 'the child failed, as intended');
       const dir = child.stdout.trim();
       assert.match(dir, /\/krd-selftest-/);

@@ -21,8 +21,56 @@ const at = (line: number, character = 0) => ({ line, character });
 describe('unit directive table', () => {
   it('covers the directives kubelet and containerd units use, each with a one-line description', () => {
     const expected = {
-      Unit: ['Description', 'Documentation', 'After', 'Before', 'Wants', 'Requires', 'BindsTo', 'PartOf', 'Conflicts', 'ConditionPathExists', 'StartLimitIntervalSec', 'StartLimitBurst'],
-      Service: ['Type', 'ExecStart', 'ExecStartPre', 'ExecStartPost', 'ExecReload', 'ExecStop', 'Restart', 'RestartSec', 'TimeoutStartSec', 'TimeoutStopSec', 'Environment', 'EnvironmentFile', 'UnsetEnvironment', 'PassEnvironment', 'WorkingDirectory', 'User', 'Group', 'KillMode', 'KillSignal', 'LimitNOFILE', 'LimitNPROC', 'LimitCORE', 'TasksMax', 'Delegate', 'CPUAccounting', 'MemoryAccounting', 'MemoryMax', 'OOMScoreAdjust', 'Slice', 'NotifyAccess', 'StandardOutput', 'StandardError', 'SyslogIdentifier', 'StartLimitInterval'],
+      Unit: [
+        'Description',
+        'Documentation',
+        'After',
+        'Before',
+        'Wants',
+        'Requires',
+        'BindsTo',
+        'PartOf',
+        'Conflicts',
+        'ConditionPathExists',
+        'StartLimitIntervalSec',
+        'StartLimitBurst',
+      ],
+      Service: [
+        'Type',
+        'ExecStart',
+        'ExecStartPre',
+        'ExecStartPost',
+        'ExecReload',
+        'ExecStop',
+        'Restart',
+        'RestartSec',
+        'TimeoutStartSec',
+        'TimeoutStopSec',
+        'Environment',
+        'EnvironmentFile',
+        'UnsetEnvironment',
+        'PassEnvironment',
+        'WorkingDirectory',
+        'User',
+        'Group',
+        'KillMode',
+        'KillSignal',
+        'LimitNOFILE',
+        'LimitNPROC',
+        'LimitCORE',
+        'TasksMax',
+        'Delegate',
+        'CPUAccounting',
+        'MemoryAccounting',
+        'MemoryMax',
+        'OOMScoreAdjust',
+        'Slice',
+        'NotifyAccess',
+        'StandardOutput',
+        'StandardError',
+        'SyslogIdentifier',
+        'StartLimitInterval',
+      ],
       Install: ['WantedBy', 'RequiredBy', 'Alias', 'Also'],
     };
     for (const [section, names] of Object.entries(expected)) {
@@ -38,10 +86,13 @@ describe('unit directive table', () => {
       assert.ok(d.sections.length > 0);
       assert.ok(d.description.length > 20 && d.description.length < 140 && !d.description.includes('\n'), `${d.name}: one line`);
     }
-    assert.deepStrictEqual(UNIT_SECTIONS.map((s) => s.name), ['Unit', 'Service', 'Install']);
+    assert.deepStrictEqual(
+      UNIT_SECTIONS.map((s) => s.name),
+      ['Unit', 'Service', 'Install'],
+    );
   });
 
-  it('knows every directive of the test node\'s kubelet unit and kubeadm drop-in, in the section they use', () => {
+  it("knows every directive of the test node's kubelet unit and kubeadm drop-in, in the section they use", () => {
     const files = ['test/node/rootfs/lib/systemd/system/kubelet.service', 'test/fixtures/units/kubelet.service.d/10-kubeadm.conf'];
     for (const file of files) {
       for (const a of parseUnitFile(readFileSync(path.join(repo, file), 'utf8'), file)) {
@@ -92,7 +143,10 @@ describe('section at a position', () => {
   });
 
   it('treats a header-like line that continues a value as part of the value', () => {
-    assert.deepStrictEqual([sectionAt(text, at(6)), lineContext(text, 6).continuation, lineContext(text, 6).header], ['Service', true, false]);
+    assert.deepStrictEqual(
+      [sectionAt(text, at(6)), lineContext(text, 6).continuation, lineContext(text, 6).header],
+      ['Service', true, false],
+    );
     assert.strictEqual(sectionAt(text, at(10)), 'Service');
   });
 
@@ -102,7 +156,10 @@ describe('section at a position', () => {
     assert.strictEqual(lineContext(text, 10).continuation, false);
     assert.strictEqual(sectionAt(text, at(11)), 'Service', 'a commented-out header changes nothing');
     // The unit parser, which reads files as systemd does, sees the same structure.
-    assert.deepStrictEqual(parseUnitFile(text).map((a) => `${a.section}.${a.key}`), ['Unit.Description', 'Service.ExecStart', 'Service.Restart', 'Install.WantedBy']);
+    assert.deepStrictEqual(
+      parseUnitFile(text).map((a) => `${a.section}.${a.key}`),
+      ['Unit.Description', 'Service.ExecStart', 'Service.Restart', 'Install.WantedBy'],
+    );
   });
 
   it('agrees with the unit parser on every assignment of the kubeadm drop-in', () => {
@@ -138,14 +195,24 @@ describe('what completes at a position', () => {
   it('offers directive names at the start of a line, with the current section', () => {
     const text = '[Service]\nRes\n\n  \n';
     assert.deepStrictEqual(completionContextAt(text, at(1, 3)), { kind: 'directive', section: 'Service', prefix: 'Res', start: 0, end: 3 });
-    assert.deepStrictEqual(completionContextAt(text, at(1, 1)), { kind: 'directive', section: 'Service', prefix: 'R', start: 0, end: 3 }, 'the whole word is replaced');
+    assert.deepStrictEqual(
+      completionContextAt(text, at(1, 1)),
+      { kind: 'directive', section: 'Service', prefix: 'R', start: 0, end: 3 },
+      'the whole word is replaced',
+    );
     assert.deepStrictEqual(completionContextAt(text, at(2, 0)), { kind: 'directive', section: 'Service', prefix: '', start: 0, end: 0 });
     assert.deepStrictEqual(completionContextAt(text, at(3, 2)), { kind: 'directive', section: 'Service', prefix: '', start: 2, end: 2 });
   });
 
   it('offers section names after [, knowing whether ] is already there', () => {
     assert.deepStrictEqual(completionContextAt('[Unit]\n[\n', at(1, 1)), { kind: 'section', prefix: '', start: 1, end: 1, closed: false });
-    assert.deepStrictEqual(completionContextAt('[Unit]\n[Ser]\n', at(1, 4)), { kind: 'section', prefix: 'Ser', start: 1, end: 4, closed: true });
+    assert.deepStrictEqual(completionContextAt('[Unit]\n[Ser]\n', at(1, 4)), {
+      kind: 'section',
+      prefix: 'Ser',
+      start: 1,
+      end: 4,
+      closed: true,
+    });
     assert.deepStrictEqual(completionContextAt('[Unit]\n[]\n', at(1, 1)), { kind: 'section', prefix: '', start: 1, end: 1, closed: true });
   });
 

@@ -5,13 +5,24 @@ import { describeDrift } from '../../src/systemd/unitHealth';
 describe('describeDrift', () => {
   const unit = { argv: ['/usr/bin/kubelet', '--v=2', '--config=/c'], env: { A: '1' } };
 
-  it('accepts a resolved argv[0] and systemd\'s own variables', () => {
-    assert.deepStrictEqual(describeDrift(unit, { argv: ['kubelet', '--v=2', '--config=/c'], environ: { A: '1', PATH: '/usr/bin', INVOCATION_ID: 'x', MINE: 'm' } }, new Set(['MINE'])), []);
+  it("accepts a resolved argv[0] and systemd's own variables", () => {
+    assert.deepStrictEqual(
+      describeDrift(
+        unit,
+        { argv: ['kubelet', '--v=2', '--config=/c'], environ: { A: '1', PATH: '/usr/bin', INVOCATION_ID: 'x', MINE: 'm' } },
+        new Set(['MINE']),
+      ),
+      [],
+    );
   });
 
   it('names arguments added or dropped when the lengths differ', () => {
-    assert.deepStrictEqual(describeDrift(unit, { argv: ['/usr/bin/kubelet', '--v=2'] }), ['the unit files add "--config=/c" to the command line']);
-    assert.deepStrictEqual(describeDrift(unit, { argv: ['/usr/bin/kubelet', '--v=2', '--config=/c', '--old'] }), ['the running process has "--old", which the unit files no longer give']);
+    assert.deepStrictEqual(describeDrift(unit, { argv: ['/usr/bin/kubelet', '--v=2'] }), [
+      'the unit files add "--config=/c" to the command line',
+    ]);
+    assert.deepStrictEqual(describeDrift(unit, { argv: ['/usr/bin/kubelet', '--v=2', '--config=/c', '--old'] }), [
+      'the running process has "--old", which the unit files no longer give',
+    ]);
   });
 
   it('names a changed argument by position, and variables added, changed or removed', () => {

@@ -29,7 +29,9 @@ describe('systemctl show parsing', () => {
 
   it('splits ExecStart records', () => {
     const records = parseExecRecords(parseShowOutput(SHOW).get('ExecStart')![0]);
-    assert.deepStrictEqual(records, [{ path: '/usr/bin/kubelet', argvText: '/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS', ignoreErrors: false }]);
+    assert.deepStrictEqual(records, [
+      { path: '/usr/bin/kubelet', argvText: '/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS', ignoreErrors: false },
+    ]);
     assert.deepStrictEqual(parseExecRecords(''), []);
   });
 
@@ -37,7 +39,15 @@ describe('systemctl show parsing', () => {
     for (const good of ['kubelet.service', 'containerd.service', 'getty@tty1.service', 'dev-disk-by\\x2duuid.swap']) {
       assert.strictEqual(checkUnitName(good), good);
     }
-    for (const bad of ['kubelet', 'kubelet.service; reboot', '$(id).service', '-kubelet.service', 'a b.service', 'k\n.service', '../x.service']) {
+    for (const bad of [
+      'kubelet',
+      'kubelet.service; reboot',
+      '$(id).service',
+      '-kubelet.service',
+      'a b.service',
+      'k\n.service',
+      '../x.service',
+    ]) {
       assert.throws(() => checkUnitName(bad), /not a valid systemd unit name/, bad);
     }
   });

@@ -5,7 +5,14 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { checkDelveSupportsGo, DELVE_RELEASES, disablesGoVersionCheck, newestDelveFor, parseDelveVersion, supportedGoWindow } from '../../src/binary/delveCompatibility';
+import {
+  checkDelveSupportsGo,
+  DELVE_RELEASES,
+  disablesGoVersionCheck,
+  newestDelveFor,
+  parseDelveVersion,
+  supportedGoWindow,
+} from '../../src/binary/delveCompatibility';
 import { errors } from '../../src/common/errors';
 import { readLocalGoBuildInfo } from '../../src/binary/goBuildInfo';
 import { checkVersionSkew, parseKubernetesVersion } from '../../src/kube/versionSkew';
@@ -17,7 +24,10 @@ describe('version checks', () => {
     try {
       writeFileSync(path.join(dir, 'go.mod'), 'module example.com/probe\n\ngo 1.19\n');
       writeFileSync(path.join(dir, 'main.go'), 'package main\n\nfunc main() { println("probe") }\n');
-      execFileSync('go', ['build', '-o', 'probe', '.'], { cwd: dir, env: { ...process.env, GOFLAGS: '-buildvcs=false', GOPROXY: 'off', CGO_ENABLED: '0' } });
+      execFileSync('go', ['build', '-o', 'probe', '.'], {
+        cwd: dir,
+        env: { ...process.env, GOFLAGS: '-buildvcs=false', GOPROXY: 'off', CGO_ENABLED: '0' },
+      });
       const expected = execFileSync('go', ['version', '-m', path.join(dir, 'probe')], { encoding: 'utf8' });
       const info = await readLocalGoBuildInfo(path.join(dir, 'probe'));
       assert.ok(expected.startsWith(`${path.join(dir, 'probe')}: ${info.goVersion}\n`), expected);
@@ -31,17 +41,29 @@ describe('version checks', () => {
 
   // Each row as Delve's pkg/goversion/compat.go has it at that release: [Delve, oldest Go, newest Go].
   const compatRows: Array<[string, number, number]> = [
-    ['1.7.0', 15, 17], ['1.7.3', 15, 17],
-    ['1.8.0', 16, 18], ['1.8.3', 16, 18],
-    ['1.9.0', 17, 19], ['1.9.1', 17, 19],
-    ['1.20.0', 18, 20], ['1.20.2', 18, 20],
-    ['1.21.0', 19, 21], ['1.21.2', 19, 21],
-    ['1.22.0', 20, 22], ['1.22.1', 20, 22],
-    ['1.23.0', 21, 23], ['1.23.1', 21, 23],
-    ['1.24.0', 21, 24], ['1.24.2', 21, 24],
-    ['1.25.0', 21, 24], ['1.25.1', 21, 24], ['1.25.2', 22, 25],
-    ['1.26.0', 24, 26], ['1.26.2', 24, 26],
-    ['1.27.0', 25, 27], ['1.27.2', 25, 27],
+    ['1.7.0', 15, 17],
+    ['1.7.3', 15, 17],
+    ['1.8.0', 16, 18],
+    ['1.8.3', 16, 18],
+    ['1.9.0', 17, 19],
+    ['1.9.1', 17, 19],
+    ['1.20.0', 18, 20],
+    ['1.20.2', 18, 20],
+    ['1.21.0', 19, 21],
+    ['1.21.2', 19, 21],
+    ['1.22.0', 20, 22],
+    ['1.22.1', 20, 22],
+    ['1.23.0', 21, 23],
+    ['1.23.1', 21, 23],
+    ['1.24.0', 21, 24],
+    ['1.24.2', 21, 24],
+    ['1.25.0', 21, 24],
+    ['1.25.1', 21, 24],
+    ['1.25.2', 22, 25],
+    ['1.26.0', 24, 26],
+    ['1.26.2', 24, 26],
+    ['1.27.0', 25, 27],
+    ['1.27.2', 25, 27],
   ];
   for (const [version, low, high] of compatRows) {
     it(`Delve ${version} accepts exactly Go 1.${low} to 1.${high}`, () => {
@@ -52,7 +74,10 @@ describe('version checks', () => {
       for (const outside of [low - 1, high + 1]) {
         const verdict = checkDelveSupportsGo(delve, `go1.${outside}.1`);
         assert.ok(!verdict.ok, `${version} must refuse go1.${outside}`);
-        assert.match(verdict.reason, new RegExp(`Delve ${version.replace(/\./g, '\\.')} on the node debugs binaries built by Go 1\\.${low} to 1\\.${high}`));
+        assert.match(
+          verdict.reason,
+          new RegExp(`Delve ${version.replace(/\./g, '\\.')} on the node debugs binaries built by Go 1\\.${low} to 1\\.${high}`),
+        );
       }
     });
   }
@@ -71,10 +96,21 @@ describe('version checks', () => {
     assert.deepStrictEqual(supportedGoWindow({ minor: 24, patch: 9 }), [21, 24]);
   });
 
-  it('names the newest Delve release that supports the binary\'s Go, never @latest when latest cannot', () => {
+  it("names the newest Delve release that supports the binary's Go, never @latest when latest cannot", () => {
     const expected: Record<number, string> = {
-      15: '1.7.3', 16: '1.8.3', 17: '1.9.1', 18: '1.20.2', 19: '1.21.2', 20: '1.22.1',
-      21: '1.25.1', 22: '1.25.2', 23: '1.25.2', 24: '1.26.2', 25: '1.27.2', 26: '1.27.2', 27: '1.27.2',
+      15: '1.7.3',
+      16: '1.8.3',
+      17: '1.9.1',
+      18: '1.20.2',
+      19: '1.21.2',
+      20: '1.22.1',
+      21: '1.25.1',
+      22: '1.25.2',
+      23: '1.25.2',
+      24: '1.26.2',
+      25: '1.27.2',
+      26: '1.27.2',
+      27: '1.27.2',
     };
     for (const [go, delve] of Object.entries(expected)) {
       assert.strictEqual(newestDelveFor(Number(go)), delve, `Go 1.${go}`);
@@ -97,7 +133,10 @@ describe('version checks', () => {
   it('turns a mismatch into a warning when dlvFlags has --check-go-version=false', () => {
     const delve = { version: '1.20.2', minor: 20, patch: 2 };
     const off = checkDelveSupportsGo(delve, 'go1.24.3', ['--log', '--check-go-version=false']);
-    assert.ok(off.ok && /1\.18 to 1\.20/.test(off.warning ?? '') && /--check-go-version=false/.test(off.warning ?? ''), JSON.stringify(off));
+    assert.ok(
+      off.ok && /1\.18 to 1\.20/.test(off.warning ?? '') && /--check-go-version=false/.test(off.warning ?? ''),
+      JSON.stringify(off),
+    );
     assert.ok(!checkDelveSupportsGo(delve, 'go1.24.3', ['--check-go-version=true']).ok);
     assert.ok(!checkDelveSupportsGo(delve, 'go1.24.3', ['--check-go-version']).ok);
     assert.ok(disablesGoVersionCheck(['--check-go-version=0']));

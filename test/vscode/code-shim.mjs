@@ -23,8 +23,23 @@ const timeoutS = (() => {
 
 /** The VS Code command line that runTests() builds: flags, --x=value options, and a folder. */
 function parseArgs(argv) {
-  const valueFlags = new Set(['user-data-dir', 'extensions-dir', 'extensionDevelopmentPath', 'extensionTestsPath', 'folder-uri', 'locale', 'log']);
-  const o = { extensionDevelopmentPath: [], extensionTestsPath: undefined, userDataDir: undefined, extensionsDir: undefined, folder: undefined, ignored: [] };
+  const valueFlags = new Set([
+    'user-data-dir',
+    'extensions-dir',
+    'extensionDevelopmentPath',
+    'extensionTestsPath',
+    'folder-uri',
+    'locale',
+    'log',
+  ]);
+  const o = {
+    extensionDevelopmentPath: [],
+    extensionTestsPath: undefined,
+    userDataDir: undefined,
+    extensionsDir: undefined,
+    folder: undefined,
+    ignored: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
@@ -34,12 +49,23 @@ function parseArgs(argv) {
     let [name, value] = arg.slice(2).split(/=(.*)/s);
     if (value === undefined && valueFlags.has(name)) value = argv[++i];
     switch (name) {
-      case 'extensionDevelopmentPath': o.extensionDevelopmentPath.push(resolve(value)); break;
-      case 'extensionTestsPath': o.extensionTestsPath = resolve(value); break;
-      case 'user-data-dir': o.userDataDir = resolve(value); break;
-      case 'extensions-dir': o.extensionsDir = resolve(value); break;
-      case 'folder-uri': o.folder ??= decodeURIComponent(new URL(value).pathname); break;
-      default: o.ignored.push(arg);
+      case 'extensionDevelopmentPath':
+        o.extensionDevelopmentPath.push(resolve(value));
+        break;
+      case 'extensionTestsPath':
+        o.extensionTestsPath = resolve(value);
+        break;
+      case 'user-data-dir':
+        o.userDataDir = resolve(value);
+        break;
+      case 'extensions-dir':
+        o.extensionsDir = resolve(value);
+        break;
+      case 'folder-uri':
+        o.folder ??= decodeURIComponent(new URL(value).pathname);
+        break;
+      default:
+        o.ignored.push(arg);
     }
   }
   if (o.folder) o.folder = resolve(o.folder);
@@ -78,7 +104,15 @@ function tail(file, lines = 30) {
 }
 
 // Everything the run started, so that one teardown path covers success, failure, timeout and signals.
-const run = { runDir: undefined, server: undefined, browser: undefined, probe: undefined, timer: undefined, finishing: undefined, lastTestLine: undefined };
+const run = {
+  runDir: undefined,
+  server: undefined,
+  browser: undefined,
+  probe: undefined,
+  timer: undefined,
+  finishing: undefined,
+  lastTestLine: undefined,
+};
 const keepRun = process.env.KRD_KEEP_RUN === '1';
 
 function finish(code, message) {
@@ -100,7 +134,11 @@ function finish(code, message) {
   })());
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
   process.on(sig, () => {
     // A second signal while tearing down: stop waiting; the browser dies with this process
     // (playwright kills it on exit) and the server's process group gets SIGKILL.
@@ -135,9 +173,12 @@ async function main() {
   const base = tmpdir().length <= 40 ? tmpdir() : '/tmp';
   const runDir = (run.runDir = mkdtempSync(join(base, 'krd-vsc-')));
   run.timer = setTimeout(() => {
-    finish(1, `timed out after ${timeoutS} s (KRD_VSCODE_TIMEOUT_S) without an exit code from the extension host.` +
-      (run.lastTestLine ? `\ncode-shim: the tests' last output: ${run.lastTestLine.trim()}` : '\ncode-shim: the tests printed nothing') +
-      `\ncode-shim: last lines of the server log:\n${tail(join(runDir, 'server.log'), 15)}`);
+    finish(
+      1,
+      `timed out after ${timeoutS} s (KRD_VSCODE_TIMEOUT_S) without an exit code from the extension host.` +
+        (run.lastTestLine ? `\ncode-shim: the tests' last output: ${run.lastTestLine.trim()}` : '\ncode-shim: the tests printed nothing') +
+        `\ncode-shim: last lines of the server log:\n${tail(join(runDir, 'server.log'), 15)}`,
+    );
   }, timeoutS * 1000);
 
   // Tests read and click the workbench through it; the server passes the variable to the extension host.
@@ -172,8 +213,7 @@ async function main() {
     if (fromExtensionHost) {
       process.stdout.write(`${line}\n`);
       if (line.trim()) run.lastTestLine = line;
-    }
-    else {
+    } else {
       workbenchLog.write(`[${type}] ${line}\n`);
       if (verbose) process.stderr.write(`[workbench] ${line}\n`);
     }

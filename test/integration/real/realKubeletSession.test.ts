@@ -21,7 +21,10 @@ describe('Debug the real kubelet v1.20.2 (real VS Code, real node with container
     const node = testNode();
     const folder = vscode.workspace.workspaceFolders![0];
     const kubeletGo = vscode.Uri.file(path.join(folder.uri.fsPath, 'pkg', 'kubelet', 'kubelet.go'));
-    const bpLine = firstStatementOf((await vscode.workspace.openTextDocument(kubeletGo)).getText().split('\n'), /^func \(kl \*Kubelet\) syncLoopIteration\(/);
+    const bpLine = firstStatementOf(
+      (await vscode.workspace.openTextDocument(kubeletGo)).getText().split('\n'),
+      /^func \(kl \*Kubelet\) syncLoopIteration\(/,
+    );
     vscode.debug.addBreakpoints([new vscode.SourceBreakpoint(new vscode.Location(kubeletGo, new vscode.Position(bpLine - 1, 0)))]);
     const podsBefore = await pods();
     assert.match(podsBefore, /RUNNING[\s\S]*RUNNING/, 'the pod sandbox and its container run before the session');
@@ -52,26 +55,47 @@ describe('Debug the real kubelet v1.20.2 (real VS Code, real node with container
       // The command palette's "Kubelet: Debug kubelet on node…", with the node chosen.
       const started = await vscode.commands.executeCommand<boolean>('kubelet.debugOnNode', node.alias);
       assert.strictEqual(started, true, 'the session started');
-      assert.deepStrictEqual(tasks, ['Build for debugging: make WHAT=cmd/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS=linux/amd64']);
+      assert.deepStrictEqual(tasks, [
+        'Build for debugging: make WHAT=cmd/kubelet GOLDFLAGS="" GOGCFLAGS="all=-N -l" KUBE_BUILD_PLATFORMS=linux/amd64',
+      ]);
       const session = vscode.debug.activeDebugSession!;
 
       const first = await until('the stop in syncLoop', () => stops[0], 180_000);
       const st1 = await session.customRequest('stackTrace', { threadId: first.threadId, startFrame: 0, levels: 1 });
       assert.match(st1.stackFrames[0].name, /\(\*Kubelet\)\.syncLoop$/);
-      assert.strictEqual(asFsPath(st1.stackFrames[0].source.path), kubeletGo.fsPath, 'the trimmed path in the binary maps to the workspace file');
+      assert.strictEqual(
+        asFsPath(st1.stackFrames[0].source.path),
+        kubeletGo.fsPath,
+        'the trimmed path in the binary maps to the workspace file',
+      );
 
       await session.customRequest('continue', { threadId: first.threadId });
       const second = await until('the stop at the source breakpoint', () => stops[1], 120_000);
       const st2 = await session.customRequest('stackTrace', { threadId: second.threadId, startFrame: 0, levels: 1 });
-      assert.deepStrictEqual([st2.stackFrames[0].name.replace(/^.*\./, ''), asFsPath(st2.stackFrames[0].source.path), st2.stackFrames[0].line], ['syncLoopIteration', kubeletGo.fsPath, bpLine]);
-      await until('the real kubelet\'s log in the Debug Console', () => (/^I\d{4} .* kubelet\.go:\d+\]/m.test(debuggeeOutput) ? true : undefined), 60_000);
+      assert.deepStrictEqual(
+        [st2.stackFrames[0].name.replace(/^.*\./, ''), asFsPath(st2.stackFrames[0].source.path), st2.stackFrames[0].line],
+        ['syncLoopIteration', kubeletGo.fsPath, bpLine],
+      );
+      await until(
+        "the real kubelet's log in the Debug Console",
+        () => (/^I\d{4} .* kubelet\.go:\d+\]/m.test(debuggeeOutput) ? true : undefined),
+        60_000,
+      );
 
       await vscode.debug.stopDebugging(session);
       await ended;
-      await until('the original kubelet', async () => {
-        const out = (await nodeSsh('pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"')).trim();
-        return out === 'active /usr/bin/kubelet' ? out : undefined;
-      }, 60_000);
+      await until(
+        'the original kubelet',
+        async () => {
+          const out = (
+            await nodeSsh(
+              'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"',
+            )
+          ).trim();
+          return out === 'active /usr/bin/kubelet' ? out : undefined;
+        },
+        60_000,
+      );
       assert.strictEqual(await pods(), podsBefore, 'no container was restarted or recreated');
     } finally {
       taskSub.dispose();

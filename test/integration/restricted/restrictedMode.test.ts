@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { nodeFileUri } from '../../../src/files/nodeUri';
 import { extensionApi, nodeSsh, testNode, treeChildren, treeLabel } from '../testNodeAccess';
 
-const kubeletState = async () => (await nodeSsh('echo "$(systemctl show -p MainPID --value kubelet) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null)"')).trim();
+const kubeletState = async () =>
+  (await nodeSsh('echo "$(systemctl show -p MainPID --value kubelet) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null)"')).trim();
 
 describe('Restricted Mode (workspace trust on, untrusted folder)', function () {
   this.timeout(120_000);
@@ -29,7 +30,11 @@ describe('Restricted Mode (workspace trust on, untrusted folder)', function () {
     const roots = await treeChildren(nodesTree);
     const node = testNode() as ReturnType<typeof testNode> & { second?: { alias: string } };
     const sshConfigHosts = [node.alias, ...(node.second ? [node.second.alias] : [])];
-    assert.deepStrictEqual(roots.map((r) => treeLabel(r.item)), sshConfigHosts, 'only the ~/.ssh/config nodes, not the workspace\'s');
+    assert.deepStrictEqual(
+      roots.map((r) => treeLabel(r.item)),
+      sshConfigHosts,
+      "only the ~/.ssh/config nodes, not the workspace's",
+    );
     const [unit] = await treeChildren(nodesTree, roots[0].element);
     assert.strictEqual(treeLabel(unit.item), 'kubelet.service');
     const details = new Map((await treeChildren(nodesTree, unit.element)).map((d) => [treeLabel(d.item), d.item]));
@@ -42,8 +47,15 @@ describe('Restricted Mode (workspace trust on, untrusted folder)', function () {
     const dropIn = vscode.Uri.joinPath(folder, 'kubelet.service.d', '10-kubeadm.conf');
     const doc = await vscode.workspace.openTextDocument(dropIn);
     assert.strictEqual(doc.languageId, 'systemd-unit');
-    const line = doc.getText().split('\n').findIndex((l) => l.startsWith('EnvironmentFile'));
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', dropIn, new vscode.Position(line, 2));
+    const line = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.startsWith('EnvironmentFile'));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      dropIn,
+      new vscode.Position(line, 2),
+    );
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /^\*\*EnvironmentFile\*\* — \[Service\]/);
   });
@@ -55,7 +67,10 @@ describe('Restricted Mode (workspace trust on, untrusted folder)', function () {
     try {
       const doc = await vscode.workspace.openTextDocument(uri);
       assert.strictEqual(doc.getText(), 'original\n', 'reading works');
-      await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, Buffer.from('changed\n'))), /read-?only|KRD1701|NoPermissions/i);
+      await assert.rejects(
+        Promise.resolve(vscode.workspace.fs.writeFile(uri, Buffer.from('changed\n'))),
+        /read-?only|KRD1701|NoPermissions/i,
+      );
       await assert.rejects(Promise.resolve(vscode.workspace.fs.delete(uri)), /read-?only|KRD1701|NoPermissions/i);
       assert.strictEqual(await nodeSsh(`cat ${file}`), 'original\n');
     } finally {

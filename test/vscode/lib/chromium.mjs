@@ -53,7 +53,13 @@ export async function launchChromium({ userDataDir, viewport = { width: 1400, he
   const close = () =>
     (closed ??= (async () => {
       const timeout = new Promise((r) => setTimeout(r, 5000, 'timeout'));
-      const result = await Promise.race([context.close().then(() => 'ok', () => 'error'), timeout]);
+      const result = await Promise.race([
+        context.close().then(
+          () => 'ok',
+          () => 'error',
+        ),
+        timeout,
+      ]);
       if (result !== 'ok') {
         for (const [pid, start] of pids) await stopTree(pid, { graceMs: 1000, group: false, rootStart: start });
       }

@@ -33,10 +33,11 @@ export async function startUiProbe(getPage) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/${token}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -45,25 +46,39 @@ async function handle(page, route, params) {
   switch (route) {
     case 'status-bar':
       // Every entry the status bar renders, with the id VS Code gives it (extension id + item id).
-      return [200, await page.$$eval('.part.statusbar .statusbar-item', (els) => els.map((e) => ({
-        id: e.id,
-        text: e.innerText.trim(),
-        label: e.querySelector('[aria-label]')?.getAttribute('aria-label') ?? e.getAttribute('aria-label') ?? '',
-        visible: e.offsetParent !== null,
-      })))];
+      return [
+        200,
+        await page.$$eval('.part.statusbar .statusbar-item', (els) =>
+          els.map((e) => ({
+            id: e.id,
+            text: e.innerText.trim(),
+            label: e.querySelector('[aria-label]')?.getAttribute('aria-label') ?? e.getAttribute('aria-label') ?? '',
+            visible: e.offsetParent !== null,
+          })),
+        ),
+      ];
     case 'notifications':
       // Toasts and, when it is open, the notification center.
-      return [200, await page.$$eval('.notification-list-item', (els) => els.filter((e) => e.offsetParent !== null).map((e) => ({
-        message: e.querySelector('.notification-list-item-message')?.innerText.trim() ?? '',
-        buttons: [...e.querySelectorAll('.notification-list-item-buttons-container .monaco-button')].map((b) => b.innerText.trim()),
-      })))];
+      return [
+        200,
+        await page.$$eval('.notification-list-item', (els) =>
+          els
+            .filter((e) => e.offsetParent !== null)
+            .map((e) => ({
+              message: e.querySelector('.notification-list-item-message')?.innerText.trim() ?? '',
+              buttons: [...e.querySelectorAll('.notification-list-item-buttons-container .monaco-button')].map((b) => b.innerText.trim()),
+            })),
+        ),
+      ];
     case 'notifications/click': {
       const message = params.get('message') ?? '';
       const button = params.get('button') ?? '';
       const items = page.locator('.notification-list-item:visible', { hasText: message });
       const count = await items.count();
       if (count !== 1) return [404, { error: `${count} visible notifications contain "${message}"` }];
-      const target = items.locator('.notification-list-item-buttons-container .monaco-button', { hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`) });
+      const target = items.locator('.notification-list-item-buttons-container .monaco-button', {
+        hasText: new RegExp(`^\\s*${escapeRegExp(button)}\\s*$`),
+      });
       if ((await target.count()) !== 1) return [404, { error: `the notification "${message}" has no button "${button}"` }];
       // A click, as a person would; in a long notification center list the sticky header can lie over
       // the button, and then the keyboard does it (a focused button acts on Enter).

@@ -26,7 +26,10 @@ export function ensureVSCode({ timeoutMs = 900_000, quiet = true } = {}) {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`install-vscode.sh failed with exit code ${code}`));
       const vars = Object.fromEntries(
-        out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+        out
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       );
       resolve({
         dir: vars.KRD_VSCODE_DIR,

@@ -32,7 +32,16 @@ export function serverEnv(env, runDir) {
  *   onSpawn hands out the stop function as soon as the process exists, so that a caller
  *   interrupted while waiting for the server can still stop it.
  */
-export async function startVSCodeServer({ install, runDir, userDataDir, extensionsDir, port = 0, verbose = false, workspaceTrust = false, onSpawn }) {
+export async function startVSCodeServer({
+  install,
+  runDir,
+  userDataDir,
+  extensionsDir,
+  port = 0,
+  verbose = false,
+  workspaceTrust = false,
+  onSpawn,
+}) {
   const tmp = join(runDir, 'tmp');
   const serverData = join(runDir, 'server-data');
   for (const d of [tmp, serverData, userDataDir, extensionsDir]) mkdirSync(d, { recursive: true });
@@ -41,8 +50,10 @@ export async function startVSCodeServer({ install, runDir, userDataDir, extensio
   const log = createWriteStream(logFile);
   const args = [
     install.serverMain,
-    '--host', '127.0.0.1',
-    '--port', String(port),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
     '--without-connection-token',
     '--accept-server-license-terms',
     // Without it the workbench ignores the test payload and the run hangs.
@@ -50,10 +61,14 @@ export async function startVSCodeServer({ install, runDir, userDataDir, extensio
     '--disable-telemetry',
     ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     // The default is 3 hours: an extension host whose browser has gone would linger, holding locks.
-    '--reconnection-grace-time', '5',
-    '--user-data-dir', userDataDir,
-    '--server-data-dir', serverData,
-    '--extensions-dir', extensionsDir,
+    '--reconnection-grace-time',
+    '5',
+    '--user-data-dir',
+    userDataDir,
+    '--server-data-dir',
+    serverData,
+    '--extensions-dir',
+    extensionsDir,
   ];
   // HOME, KRD_* and everything else pass through: tests point HOME at their own ~/.ssh.
   // TMPDIR keeps the server's vscode-ipc-*.sock files in the run folder.
