@@ -120,7 +120,9 @@ export function armScript(o: ArmOptions): string {
     `printf '%s' ${q(o.dropInText)} > ${q(p.dropIn + '.tmp')} && mv -f ${q(p.dropIn + '.tmp')} ${q(p.dropIn)} || fail "cannot write the debug drop-in"`,
     'systemctl daemon-reload || fail "systemctl daemon-reload failed"',
     `systemctl restart -- ${q(p.unit)} || fail "systemctl restart ${p.unit} failed"`,
-    `touch ${q(p.launched)}`,
+    // The grace counts from Delve's start: stopping the old process can take seconds (a real kubelet
+    // in its first seconds needs about 5), and the extension only renews once this script returns.
+    `touch ${q(p.launched)} ${q(p.lease)}`,
     '',
   ].join('\n');
 }

@@ -132,6 +132,21 @@ describe('The real Kubernetes v1.20.2 kubelet (containerd, a running static pod)
     }
   });
 
+  it('keeps the safeguard\'s lease through the restart of a kubelet that takes seconds to stop (a session right after the last one), with a short grace', async () => {
+    const podsBefore = await podState(node);
+    // A kubelet in its first seconds handles SIGTERM only after its cloud credential lookup, about 5 s:
+    // longer than this grace, so the grace must count from Delve's start, not from before the stop.
+    await node.ssh('systemctl restart kubelet');
+    const hooks = testHooks({ graceSeconds: 6 });
+    const target = await launchKubeletUnderDelve(conn, launchConfig({ host: node.sshHosts.root, build: { where: 'none', binary: k8s.debugKubelet } }), k8s.src, hooks);
+    const report = await target.restore();
+    assert.deepStrictEqual([report.activeState, report.executable, report.leftovers], ['active', '/usr/bin/kubelet', []]);
+    await expectNodeRestored(node);
+    const guard = (await node.ssh('journalctl -u "krd-guard-*" --no-pager -o cat | grep "lease not renewed"; true')).stdout;
+    assert.strictEqual(guard, '', 'the safeguard never had to restore');
+    assert.strictEqual(await podState(node), podsBefore);
+  });
+
   it('reports Delve\'s own last words and restores the node when Delve cannot launch the binary (no hang)', async () => {
     const podsBefore = await podState(node);
     await node.ssh('mkdir -p /run/krd-noexec && mount -t tmpfs -o noexec,size=400m tmpfs /run/krd-noexec');
