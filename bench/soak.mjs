@@ -1,6 +1,7 @@
-// `npm run soak`: fault trials, hostile input and debug sessions in a row against a test node, each
-// checked with OpenSSH (kubelet back, unit files unchanged, nothing left). Prints `N passed, N failed`.
-// Flags (--trials, --sessions, --hostile, --grace, --node-dir, --no-build, --known-bugs): bench/README.md.
+// `npm run soak`: fault trials, hostile input and debug sessions in a row against a test node, and the
+// fault trials again on a real Kubernetes v1.20.2 node (its pods must not notice), each checked with
+// OpenSSH (kubelet back, unit files unchanged, nothing left). Prints `N passed, N failed`.
+// Flags (--trials, --real-trials, --faults, --real-only, --sessions, --hostile, --grace, --node-dir, --no-build, --known-bugs): bench/README.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,18 @@ const HOSTILE = argValue('--hostile', 240);
 const GRACE = argValue('--grace', 6);
 const SAVES = argValue('--saves', 20);
 const REBOOTS = argValue('--reboots', 10);
-const NODE_DIR = process.argv.includes('--node-dir') ? process.argv[process.argv.indexOf('--node-dir') + 1] : undefined;
+const REAL_TRIALS = argValue('--real-trials', 3);
+const REAL_ONLY = process.argv.includes('--real-only');
+const stringArg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const NODE_DIR = stringArg('--node-dir');
+// --faults vscode,sshd,delve: which fault kinds to try (all three by default).
+const FAULT_KINDS = { vscode: 'connection destroyed', sshd: 'sshd killed', delve: 'Delve killed' };
+const FAULTS = (stringArg('--faults') ?? Object.keys(FAULT_KINDS).join(',')).split(',').map((k) => {
+  if (!FAULT_KINDS[k]) {
+    throw new Error(`--faults takes a comma-separated list of ${Object.keys(FAULT_KINDS).join(', ')}; not "${k}"`);
+  }
+  return FAULT_KINDS[k];
+});
 const log = (...a) => console.error('[soak]', ...a);
 
 if (!process.argv.includes('--no-build')) {
@@ -35,6 +47,7 @@ const { checkUnitName } = out('src/systemd/unitStatus');
 const { buildDebugDropIn } = out('src/debug/debugDropIn');
 const { remoteSha256 } = out('src/build/upload');
 const { UserError } = out('src/common/errors');
+const { podState, realKubernetes } = out('test/support/realKubernetes');
 
 let passed = 0;
 let failed = 0;
@@ -100,7 +113,7 @@ async function startSession(node, conn, binary, workspace) {
   });
   client = new DapTestClient((m) => proxy.handleClientMessage(m));
   try {
-    await runToSyncLoop(client, node.sshHosts.root, functionForStage('syncLoop'));
+    await runToSyncLoop(client, node.sshHosts.root, functionForStage('syncLoop', target.functions));
   } catch (err) {
     console.error(client.transcript.join('\n'));
     await proxy.dispose();
@@ -116,8 +129,12 @@ const withTimeout = (p, ms, what) => Promise.race([p, sleep(ms).then(() => {
 
 const KILL_OWN_SSHD = 'p=$PPID; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; kill -9 $p';
 
-/** One fault trial; returns the seconds from the fault until the node was restored. */
-async function faultTrial(node, kind, binary, workspace, hashes) {
+/**
+ * One fault trial; returns the seconds from the fault until the node was restored. With `pods` (the
+ * real node), every container and its task's PID must also be as before: the kubelet's restarts may not
+ * restart a workload.
+ */
+async function faultTrial(node, kind, name, binary, workspace, hashes, pods) {
   const conn = connect(node);
   const s = await startSession(node, conn, binary, workspace);
   let t0;
@@ -139,10 +156,14 @@ async function faultTrial(node, kind, binary, workspace, hashes) {
       await node.ssh('pkill -KILL -x dlv');
     }
     const seconds = await waitRestored(node, hashes, (GRACE + 20) * 1000, t0);
+    if (pods !== undefined) {
+      const now = await podState(node);
+      record(`${name}: the pods kept their containers and PIDs`, now === pods, now === pods ? '' : `before:\n${pods}\nafter:\n${now}`);
+    }
     if (kind !== 'connection destroyed') {
       // The extension is alive here: its session must end by itself (terminated to VS Code, node restored).
       const ended = await Promise.race([s.finished.then(() => true), sleep(3000).then(() => false)]);
-      record(`${kind}: the debug session ended by itself`, ended, ended ? '' : 'no terminated/restore 3 s after the node was restored', kind === 'Delve killed' ? 'bridge-ignores-end' : undefined);
+      record(`${name}: the debug session ended by itself`, ended, ended ? '' : 'no terminated/restore 3 s after the node was restored', kind === 'Delve killed' ? 'bridge-ignores-end' : undefined);
       if (!ended) {
         // Let the stale proxy finish now, before the next trial arms the node again.
         s.stream.destroy();
@@ -157,26 +178,55 @@ async function faultTrial(node, kind, binary, workspace, hashes) {
   }
 }
 
-async function faultTrials(node, binary, workspace, hashes) {
-  for (const kind of ['connection destroyed', 'sshd killed', 'Delve killed']) {
+/**
+ * `real`: the real node, its pods' state before the trials. Its restore times are reported, not judged:
+ * the real kubelet's stop under Delve and its start-up vary by seconds on a shared machine.
+ */
+async function faultTrials(node, binary, workspace, hashes, trials, real = undefined) {
+  for (const kind of FAULTS) {
     const times = [];
     let restored = 0;
     let leaks = 0;
-    for (let i = 0; i < TRIALS; i++) {
+    for (let i = 0; i < trials; i++) {
+      const name = `${real ? 'real node: ' : ''}${kind} #${i + 1}`;
       try {
-        const seconds = await faultTrial(node, kind, binary, workspace, hashes);
+        const seconds = await faultTrial(node, kind, name, binary, workspace, hashes, real?.pods);
         times.push(seconds);
         restored++;
-        // The guard restores after GRACE s without a lease renewal, checking every 2 s; then a restart.
+        // The guard restores after GRACE s without a lease renewal, checking every second; then a restart.
         const limit = GRACE + 5;
-        record(`${kind} #${i + 1}: restored in ${fmt(seconds, 1)} s`, seconds <= limit, seconds <= limit ? '' : `over ${limit} s`);
+        record(`${name}: restored in ${fmt(seconds, 1)} s`, real || seconds <= limit, real || seconds <= limit ? '' : `over ${limit} s`);
       } catch (err) {
         leaks++;
-        record(`${kind} #${i + 1}`, false, err.message);
+        record(name, false, err.message);
         await restoreByHand(node);
       }
     }
-    summary.push([`fault: ${kind}`, TRIALS, restored, times.length ? `${fmt(Math.max(...times), 1)} s` : '-', leaks]);
+    summary.push([`fault${real ? ' on the real v1.20.2 node' : ''}: ${kind}`, trials, restored, times.length ? `${fmt(Math.max(...times), 1)} s` : '-', leaks]);
+  }
+}
+
+/** The fault trials on a real Kubernetes v1.20.2 node (containerd, a static pod) with its 153 MB debug kubelet. */
+async function realFaultTrials() {
+  const k8s = realKubernetes();
+  const t0 = Date.now();
+  const node = await bootTestNode({ kind: 'real', log: () => undefined });
+  log(`booted a real Kubernetes v1.20.2 node: ${fmt((Date.now() - t0) / 1000, 1)} s`);
+  try {
+    const hashes = await unitHashes(node);
+    const before = await nodeProblems(node, hashes);
+    if (before !== '') {
+      throw new Error(`the real node is not clean before its trials: ${before}`);
+    }
+    const pods = await podState(node);
+    if (!/RUNNING/.test(pods)) {
+      throw new Error(`the real node runs no pod to watch: ${pods}`);
+    }
+    await faultTrials(node, k8s.debugKubelet, k8s.src, hashes, REAL_TRIALS, { pods });
+    const after = await nodeProblems(node, hashes);
+    record('the real node is as it was at the end', after === '', after);
+  } finally {
+    await node.stop();
   }
 }
 
@@ -541,6 +591,39 @@ async function rebootTrials(binary, workspace) {
 
 async function main() {
   const started = Date.now();
+  console.log(`Soak: ${REAL_ONLY ? '' : `${TRIALS} trials per fault kind, ${SESSIONS} sessions, ${SAVES} drop-in saves, ${REBOOTS} reboots, `}${REAL_TRIALS} trials per fault kind on the real node, grace ${GRACE} s`);
+  if (!REAL_ONLY) {
+    await sampleSoak();
+  }
+  if (REAL_TRIALS > 0) {
+    const t0 = Date.now();
+    await realFaultTrials().catch((err) => record('real-node fault trials', false, err.stack));
+    log(`real-node fault trials: ${fmt((Date.now() - t0) / 1000, 1)} s`);
+  }
+  console.log('');
+  printTable(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary);
+  console.log(`\n${fmt((Date.now() - started) / 1000, 0)} s`);
+  if (failures.length) {
+    console.log(`\nFailures:\n  ${failures.join('\n  ')}`);
+  }
+  if (knownBugs) {
+    console.log(`${knownBugs} checks failed because of known bugs (see bench/README.md), not counted`);
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  if (!REAL_ONLY) {
+    updateReadme('reliability', [
+      `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, ${SAVES} drop-in saves cut at random points, ${REBOOTS} reboots mid-session, ${REAL_TRIALS ? `${REAL_TRIALS} trials per fault kind on a real Kubernetes v1.20.2 node, ` : ''}safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
+      '',
+      tableText(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary),
+    ].join('\n'));
+  }
+  // Exit now: ssh2 sockets of abandoned sessions (the "VS Code killed" trials) may keep the loop alive.
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+/** Everything on the sample kubelet's node: hostile input, faults, sessions in a row, drop-in saves, reboots. */
+async function sampleSoak() {
+  const started = Date.now();
   const workspace = mkdtempSync(path.join(tmpdir(), 'krd-soak-'));
   const binary = buildDebugKubelet(workspace);
   log(`built the debug kubelet: ${fmt((Date.now() - started) / 1000, 1)} s`);
@@ -556,8 +639,7 @@ async function main() {
     if (before !== '') {
       throw new Error(`the node is not clean before the soak: ${before}`);
     }
-    console.log(`Soak on ${node.name}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions, ${SAVES} drop-in saves, ${REBOOTS} reboots, grace ${GRACE} s`);
-    for (const [what, phase] of [['hostile input', () => hostileInput(node, conn)], ['fault trials', () => faultTrials(node, binary, workspace, hashes)], ['sessions', () => sessionsInARow(node, binary, workspace, hashes)], ['drop-in saves', () => dropInSaves(node)], ['reboots', () => rebootTrials(binary, workspace)]]) {
+    for (const [what, phase] of [['hostile input', () => hostileInput(node, conn)], ['fault trials', () => faultTrials(node, binary, workspace, hashes, TRIALS)], ['sessions', () => sessionsInARow(node, binary, workspace, hashes)], ['drop-in saves', () => dropInSaves(node)], ['reboots', () => rebootTrials(binary, workspace)]]) {
       const t0 = Date.now();
       await phase();
       log(`${what}: ${fmt((Date.now() - t0) / 1000, 1)} s`);
@@ -574,23 +656,6 @@ async function main() {
     await node.stop();
     rmSync(workspace, { recursive: true, force: true });
   }
-  console.log('');
-  printTable(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary);
-  console.log(`\n${fmt((Date.now() - started) / 1000, 0)} s`);
-  if (failures.length) {
-    console.log(`\nFailures:\n  ${failures.join('\n  ')}`);
-  }
-  if (knownBugs) {
-    console.log(`${knownBugs} checks failed because of known bugs (see bench/README.md), not counted`);
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  updateReadme('reliability', [
-    `\`npm run soak\` on ${new Date(started).toISOString().slice(0, 10)}: ${TRIALS} trials per fault kind, ${SESSIONS} sessions in a row, ${SAVES} drop-in saves cut at random points, ${REBOOTS} reboots mid-session, safeguard grace ${GRACE} s; ${passed} passed, ${failed} failed in ${fmt((Date.now() - started) / 1000, 0)} s.`,
-    '',
-    tableText(['Check', 'Trials', 'Restored / clean', 'Max restore time', 'Leaks / failures'], summary),
-  ].join('\n'));
-  // Exit now: ssh2 sockets of abandoned sessions (the "VS Code killed" trials) may keep the loop alive.
-  process.exit(failed === 0 ? 0 : 1);
 }
 
 if (!existsSync(path.join(ROOT, 'out/test/node/testNode.js'))) {
