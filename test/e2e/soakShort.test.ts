@@ -37,7 +37,7 @@ describe('Soak (short): faults, sessions in a row, hostile input', function () {
 
   it('restores the real kubelet, with every pod untouched, when VS Code dies while it is halted (the lease runs out)', async function () {
     this.timeout(300_000);
-    const { code, output } = await runSoak(['--real-only', '--no-build', '--real-trials', '1', '--faults', 'vscode', '--grace', '5'], 290_000);
+    const { code, output } = await runSoak(['--real-only', '--no-build', '--real-trials', '1', '--faults', 'vscode', '--real-grace', '12'], 290_000);
     const result = /^(\d+) passed, (\d+) failed$/m.exec(output);
     assert.ok(result, `no result line from bench/soak.mjs (exit ${code}):\n${output}`);
     assert.match(output, /✓ real node: connection destroyed #1: the pods kept their containers and PIDs/);
