@@ -121,7 +121,9 @@ export function armScript(o: ArmOptions): string {
     `printf '%s' ${q(o.dropInText)} > ${q(p.dropIn + '.tmp')} && mv -f ${q(p.dropIn + '.tmp')} ${q(p.dropIn)} || fail "cannot write the debug drop-in"`,
     'systemctl daemon-reload || fail "systemctl daemon-reload failed"',
     `systemctl restart -- ${q(p.unit)} || fail "systemctl restart ${p.unit} failed"`,
-    `touch ${q(p.launched)}`,
+    // The grace counts from Delve's start: stopping the old process can take seconds (a real kubelet
+    // in its first seconds needs about 5), and the extension only renews once this script returns.
+    `touch ${q(p.launched)} ${q(p.lease)}`,
     '',
   ].join('\n');
 }
@@ -134,7 +136,11 @@ export function armScript(o: ArmOptions): string {
 export function disarmScript(p: SafeguardPaths, sessionId?: string): string {
   const q = shellQuote;
   return [
-    ...(sessionId ? [`if [ -e ${q(p.sessionFile)} ] && ! grep -qF ${q(`"sessionId":"${sessionId}"`)} ${q(p.sessionFile)}; then echo other-session; exit 0; fi`] : []),
+    ...(sessionId
+      ? [
+          `if [ -e ${q(p.sessionFile)} ] && ! grep -qF ${q(`"sessionId":"${sessionId}"`)} ${q(p.sessionFile)}; then echo other-session; exit 0; fi`,
+        ]
+      : []),
     ...stopGuardFunction(p),
     'stop_guard',
     `if [ -e ${q(p.restoreScript)} ]; then exec /bin/sh ${q(p.restoreScript)}; fi`,
@@ -173,7 +179,10 @@ function stopGuardFunction(p: SafeguardPaths): string[] {
 
 /** The notes the disarm script printed: what the restore had to do about the guard. */
 export function disarmNotes(stdout: string): string[] {
-  return stdout.split('\n').filter((l) => l.startsWith(GUARD_NOTE)).map((l) => l.slice(GUARD_NOTE.length));
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith(GUARD_NOTE))
+    .map((l) => l.slice(GUARD_NOTE.length));
 }
 
 /** Prints "held" + session.json when a live session holds the unit, "stale" when one was left behind. */
