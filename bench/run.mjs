@@ -675,8 +675,8 @@ async function main() {
       'Reproduce:',
       '',
       ...Object.entries(REPRO).map(([k, v]) => {
-        const baseline = /^npm run bench; baseline (?:tunnel )?by hand: (.*)$/.exec(v);
-        return baseline ? `- ${k}: \`npm run bench\`; the baseline by hand: \`${baseline[1]}\`` : `- ${k}: \`${v}\``;
+        const byHand = /^npm run bench; (baseline (?:tunnel )?)?by hand: (.*)$/.exec(v);
+        return byHand ? `- ${k}: \`npm run bench\`; ${byHand[1] ? 'the baseline ' : ''}by hand: \`${byHand[2]}\`` : `- ${k}: \`${v}\``;
       }),
     ].join('\n'),
   );
