@@ -13,8 +13,6 @@ export interface DelveReadyOptions {
   signal: AbortSignal;
   /** The whole wait: listening, then loaded. */
   timeoutSeconds: number;
-  /** Called every few seconds while waiting, so the node-side lease does not run out during a long load. */
-  keepAlive(): Promise<void>;
   openStream(): Promise<import('stream').Duplex>;
 }
 
@@ -25,33 +23,26 @@ export interface DelveReady {
   loadSeconds: number;
 }
 
-const KEEPALIVE_MS = 4000;
-
 export async function waitForDelveReady(node: NodeConnection, o: DelveReadyOptions): Promise<DelveReady> {
   const started = Date.now();
   const deadline = started + o.timeoutSeconds * 1000;
-  const keepAlive = setInterval(() => void o.keepAlive().catch(() => undefined), KEEPALIVE_MS);
+  await waitListening(node, o, deadline);
+  const listenSeconds = (Date.now() - started) / 1000;
+  const rpc = new DelveRpc(await o.openStream());
   try {
-    await waitListening(node, o, deadline);
-    const listenSeconds = (Date.now() - started) / 1000;
-    const rpc = new DelveRpc(await o.openStream());
-    try {
-      await rpc.call('GetVersion', {}, { timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal });
-    } catch (err) {
-      rpc.close();
-      if (err instanceof DelveRpcError && err.reason === 'aborted') {
-        throw err;
-      }
-      const why =
-        err instanceof DelveRpcError && err.reason === 'timeout'
-          ? `did not finish loading the binary within ${o.timeoutSeconds} s (raise kubelet.debug.delveStartTimeoutSeconds on a slow node)`
-          : 'exited while loading the binary';
-      throw await delveFailed(node, o.unit, why);
+    await rpc.call('GetVersion', {}, { timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal });
+  } catch (err) {
+    rpc.close();
+    if (err instanceof DelveRpcError && err.reason === 'aborted') {
+      throw err;
     }
-    return { rpc, listenSeconds, loadSeconds: (Date.now() - started) / 1000 - listenSeconds };
-  } finally {
-    clearInterval(keepAlive);
+    const why =
+      err instanceof DelveRpcError && err.reason === 'timeout'
+        ? `did not finish loading the binary within ${o.timeoutSeconds} s (raise kubelet.debug.delveStartTimeoutSeconds on a slow node)`
+        : 'exited while loading the binary';
+    throw await delveFailed(node, o.unit, why);
   }
+  return { rpc, listenSeconds, loadSeconds: (Date.now() - started) / 1000 - listenSeconds };
 }
 
 /** Polls on the node (one command, no round trip per poll) until the port listens or the unit stops. */

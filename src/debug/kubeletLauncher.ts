@@ -32,6 +32,7 @@ import {
   disarmScript,
   inspectScript,
   safeguardPaths,
+  leaseRenewMs,
   SafeguardPaths,
   SessionHolder,
   shArgv,
@@ -141,6 +142,9 @@ export async function launchKubeletUnderDelve(
       throw errors.remoteCommandFailed(node.spec, 'renewing the safeguard lease', r.code, r.stderr);
     }
   };
+  // From the restart on, the lease is renewed here until the adapter takes over: Delve's load of a
+  // 153 MB binary and the source listing take seconds, and a short grace would restore mid-launch.
+  const keepAlive = setInterval(() => void renewLease().catch(() => undefined), leaseRenewMs(hooks.graceSeconds));
   try {
     const ready = await steps.run('delveLoad', `Waiting for Delve to load ${path.posix.basename(config.remoteBinary)}`, () =>
       waitForDelveReady(node, {
@@ -148,7 +152,6 @@ export async function launchKubeletUnderDelve(
         port: armed.port,
         signal: hooks.signal,
         timeoutSeconds: hooks.delveStartTimeoutSeconds ?? DEFAULT_DELVE_START_TIMEOUT_SECONDS,
-        keepAlive: renewLease,
         openStream: () => open(armed.port),
       }),
     );
@@ -188,6 +191,8 @@ export async function launchKubeletUnderDelve(
   } catch (err) {
     await restore().catch((e: Error) => hooks.log.error(`Restoring after a failed start also failed: ${e.message}`));
     throw err;
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 

@@ -8,6 +8,14 @@ import { debugDropInPath } from './debugDropIn';
 
 export const STATE_ROOT = '/run/kubelet-remote-debug';
 
+/**
+ * How often to renew the lease for a grace of `graceSeconds`: three renewals fit in the grace (the
+ * guard counts whole seconds, and one renewal may be slow), at most every 5 s, at least every second.
+ */
+export function leaseRenewMs(graceSeconds: number): number {
+  return Math.min(5000, Math.max(1000, Math.floor((graceSeconds * 1000) / 3)));
+}
+
 export interface SessionHolder {
   sessionId: string;
   holder: string;

@@ -14,11 +14,11 @@ import { DebugTarget, DEFAULT_DELVE_START_TIMEOUT_SECONDS, launchKubeletUnderDel
 import { KubeletLaunchConfig, validateLaunchConfig } from './launchConfig';
 import { HaltTimer, nodeLeaseGraceSeconds } from './haltTimer';
 import { watchForLeftoverSessions } from './leftoverSessionWatcher';
+import { leaseRenewMs } from './nodeSafeguard';
 import { mappingsFor } from './pathMapping';
 import { dapTrafficTracker } from './sessionTrace';
 import { functionForStage } from './startupStages';
 
-const LEASE_RENEW_MS = 5000;
 /** A restore stops Delve (up to its 5 s stop timeout), reloads systemd and starts the unit. */
 const RESTART_WAIT_MS = 60_000;
 
@@ -211,10 +211,10 @@ async function createAdapter(
       );
     }
     // Lease renewal: the node restores itself if these stop arriving.
-    const lease = setInterval(
-      () => target.renewLease().catch((e: Error) => log.warn(`Lease renewal failed: ${e.message}`)),
-      LEASE_RENEW_MS,
-    );
+    const renew = () => target.renewLease().catch((e: Error) => log.warn(`Lease renewal failed: ${e.message}`));
+    void renew();
+    const grace = vscode.workspace.getConfiguration('kubelet').get<number>('debug.safeguardGraceSeconds', 20);
+    const lease = setInterval(renew, leaseRenewMs(grace));
     disposables.push({ dispose: () => clearInterval(lease) });
     disposables.push(followJournal(target, (text) => proxy.debuggeeOutput(text)));
 

@@ -1,6 +1,7 @@
 // Defaults and validation of `kubelet` launch configurations.
 import * as assert from 'assert';
 import { validateLaunchConfig, withDefaults } from '../../src/debug/launchConfig';
+import { leaseRenewMs } from '../../src/debug/nodeSafeguard';
 import { availableStages, functionForStage, STAGE_NAMES } from '../../src/debug/startupStages';
 
 describe('launch configuration', () => {
@@ -130,5 +131,17 @@ describe('launch configuration', () => {
     assert.strictEqual(problems.length, 2, problems.join('\n'));
     assert.ok(problems.some((p) => p.includes('"stopOnEntry" halts')) && problems.some((p) => p.includes('"breakAt" halts')));
     assert.match(validateLaunchConfig(withDefaults({ host: 'n', haltFree: 'on' })).problems[0], /"haltFree" must be true or false/);
+  });
+});
+
+describe('safeguard lease', () => {
+  it('is renewed three times within any grace, at most every 5 s and at least every second', () => {
+    assert.strictEqual(leaseRenewMs(20), 5000);
+    assert.strictEqual(leaseRenewMs(6), 2000);
+    assert.strictEqual(leaseRenewMs(5), 1666);
+    assert.strictEqual(leaseRenewMs(1), 1000);
+    for (const grace of [5, 6, 10, 20, 600]) {
+      assert.ok(3 * leaseRenewMs(grace) <= Math.max(grace * 1000, 3000), `grace ${grace}`);
+    }
   });
 });
