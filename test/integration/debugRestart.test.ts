@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { firstStatementOf } from '../support/goSource';
-import { nodeSsh, testNode, until } from './testNodeAccess';
+import { nodeSsh, testNode, until, untilOriginalKubelet } from './testNodeAccess';
 
 describe('Restart a kubelet debug session (real VS Code, real node)', function () {
   this.timeout(300_000);
@@ -69,18 +69,7 @@ describe('Restart a kubelet debug session (real VS Code, real node)', function (
       assert.strictEqual(await ctime(), uploadedAt, 'the rebuilt binary was the same, so it was not uploaded again');
 
       await vscode.debug.stopDebugging(restarted);
-      await until(
-        'the original kubelet',
-        async () => {
-          const out = (
-            await nodeSsh(
-              'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(pgrep -x dlv)"',
-            )
-          ).trim();
-          return out === 'active /usr/bin/kubelet' ? out : undefined;
-        },
-        60_000,
-      );
+      await untilOriginalKubelet(60_000);
     } finally {
       subs.forEach((d) => d.dispose());
       vscode.debug.removeBreakpoints(vscode.debug.breakpoints);

@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { firstStatementOf } from '../support/goSource';
-import { nodeSsh, testNode, until } from './testNodeAccess';
+import { testNode, until, untilOriginalKubelet } from './testNodeAccess';
 
 /** In a remote window VS Code hands DAP paths back as vscode-remote URIs. */
 function asFsPath(p: string): string {
@@ -84,18 +84,7 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
 
       await vscode.debug.stopDebugging(session);
       await ended;
-      const restored = await until(
-        'the original kubelet',
-        async () => {
-          const out = (
-            await nodeSsh(
-              'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"',
-            )
-          ).trim();
-          return out === 'active /usr/bin/kubelet' ? out : undefined;
-        },
-        30_000,
-      );
+      const restored = await untilOriginalKubelet(30_000);
       assert.strictEqual(restored, 'active /usr/bin/kubelet');
     } finally {
       tracker.dispose();

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { firstStatementOf } from '../../support/goSource';
-import { nodeSsh, testNode, until } from '../testNodeAccess';
+import { nodeSsh, testNode, until, untilOriginalKubelet } from '../testNodeAccess';
 
 function asFsPath(p: string): string {
   return /^[a-z-]+:\/\//.test(p) ? vscode.Uri.parse(p).path : p;
@@ -84,18 +84,7 @@ describe('Debug the real kubelet v1.20.2 (real VS Code, real node with container
 
       await vscode.debug.stopDebugging(session);
       await ended;
-      await until(
-        'the original kubelet',
-        async () => {
-          const out = (
-            await nodeSsh(
-              'pid=$(systemctl show -p MainPID --value kubelet); echo "$(systemctl is-active kubelet) $(readlink /proc/$pid/exe) $(ls /run/systemd/system/kubelet.service.d 2>/dev/null) $(pgrep -x dlv)"',
-            )
-          ).trim();
-          return out === 'active /usr/bin/kubelet' ? out : undefined;
-        },
-        60_000,
-      );
+      await untilOriginalKubelet(60_000);
       assert.strictEqual(await pods(), podsBefore, 'no container was restarted or recreated');
     } finally {
       taskSub.dispose();
