@@ -2,7 +2,7 @@
 # Builds and caches the test node's root file systems, then prints the configured node directory on stdout.
 # Two cached layers under $KRD_CACHE_DIR (default /var/cache/kubelet-remote-debug):
 #   base-<hash>/  debootstrap output, keyed by rootfs-base.sh (which holds the suite and package list);
-#   node-<hash>/  rootfs/ + client/ + host_ed25519.pub, keyed by the base hash, rootfs-configure.sh,
+#   node-<hash>/  rootfs/ + client/ + host_ed25519.pub, keyed by the base hash, rootfs-configure.sh, lib.sh,
 #                 test/node/rootfs/** and the sample kubelet source (test/fixtures/kubelet-src).
 # Each layer is built in a .tmp-* directory and renamed into place, so a directory with the final name is
 # always complete. Progress and timings go to stderr. A second run with nothing changed is a no-op.
@@ -75,6 +75,7 @@ node_key=$(
   {
     echo "$base_key"
     sha256sum <"$here/rootfs-configure.sh"
+    sha256sum <"$here/lib.sh" # enter_rootfs, used by the configure step
     tree_hash "$here/rootfs"
     tree_hash "$kubelet_src" _output
   } | short_hash

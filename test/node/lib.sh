@@ -96,3 +96,25 @@ node_cgroups_remove() {
   done <"$list"
   rm -f "$list"
 }
+
+# For the configure steps: mounts /proc and /dev in the rootfs at $1 (Go, make and dpkg need them),
+# unmounts them on every exit path (so build-rootfs.sh can rename the tree), and defines in_root to run
+# a command inside it with a clean environment.
+enter_rootfs() {
+  chroot_dir=$1
+  mounts=()
+  in_root() {
+    chroot "$chroot_dir" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+  }
+  unmount_all() {
+    local i
+    for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}"; done
+    mounts=()
+  }
+  trap unmount_all EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  mount -t proc proc "$chroot_dir/proc" && mounts+=("$chroot_dir/proc")
+  mount --bind /dev "$chroot_dir/dev" && mounts+=("$chroot_dir/dev")
+}

@@ -12,23 +12,8 @@ src_on_node=/root/src/k8s.io/kubernetes
 
 log_prefix=build-rootfs
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-in_root() {
-  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
-
-# Go and make need /proc and /dev; unmount on every exit path so build-rootfs.sh can rename the tree.
-mounts=()
-unmount_all() {
-  local i
-  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}"; done
-  mounts=()
-}
-trap unmount_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-mount -t proc proc "$root/proc" && mounts+=("$root/proc")
-mount --bind /dev "$root/dev" && mounts+=("$root/dev")
+# Go and make need /proc and /dev in the chroot; they are unmounted on every exit path.
+enter_rootfs "$root"
 
 # --- Files kept in test/node/rootfs/, at their paths on the node (install -D follows /lib -> usr/lib).
 (cd "$files" && find . -type f -printf '%P\n') | while read -r f; do

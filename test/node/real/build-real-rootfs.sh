@@ -15,7 +15,7 @@ key=$(
   {
     basename "$node_dir"
     basename "$build"
-    cat "$here/configure-real.sh" "$here/build-real-rootfs.sh"
+    cat "$here/configure-real.sh" "$here/build-real-rootfs.sh" "$here/../lib.sh"
     (cd "$here/rootfs" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum && find . -printf '%p %m\n' | LC_ALL=C sort)
   } | sha256sum | cut -c1-16
 )

@@ -10,21 +10,7 @@ build=$2
 files=$3
 log_prefix=build-real-rootfs
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-in_root() {
-  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
-mounts=()
-unmount_all() {
-  local i
-  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}"; done
-  mounts=()
-}
-trap unmount_all EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-mount -t proc proc "$root/proc" && mounts+=("$root/proc")
-mount --bind /dev "$root/dev" && mounts+=("$root/dev")
+enter_rootfs "$root"
 
 # --- containerd and runc from Debian, offline. Nothing starts here: the chroot has no running systemd.
 install -d "$root/tmp/debs"
