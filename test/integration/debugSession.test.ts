@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { firstStatementOf } from '../support/goSource';
-import { testNode, until, untilOriginalKubelet } from './testNodeAccess';
+import { testNode, until, untilOriginalKubelet, watchKubeletSessions } from './testNodeAccess';
 
 /** In a remote window VS Code hands DAP paths back as vscode-remote URIs. */
 function asFsPath(p: string): string {
@@ -24,26 +24,8 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
     const sourceBp = new vscode.SourceBreakpoint(new vscode.Location(kubeletGo, new vscode.Position(bpLine - 1, 0)));
     vscode.debug.addBreakpoints([sourceBp]);
 
-    const stops: { threadId: number }[] = [];
-    let debuggeeOutput = '';
-    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
-      createDebugAdapterTracker: () => ({
-        onDidSendMessage: (m: { type: string; event?: string; body?: { threadId: number; category?: string; output?: string } }) => {
-          if (m.type === 'event' && m.event === 'stopped' && m.body) {
-            stops.push(m.body);
-          }
-          if (m.type === 'event' && m.event === 'output' && m.body?.category === 'stdout') {
-            debuggeeOutput += m.body.output ?? '';
-          }
-        },
-      }),
-    });
-    const ended = new Promise<void>((resolve) => {
-      const sub = vscode.debug.onDidTerminateDebugSession(() => {
-        sub.dispose();
-        resolve();
-      });
-    });
+    const watch = watchKubeletSessions();
+    const { stops } = watch;
     try {
       const started = await vscode.debug.startDebugging(folder, {
         type: 'kubelet',
@@ -78,15 +60,15 @@ describe('Debug kubelet on node (real VS Code, real node)', function () {
       // The debugged kubelet's own log (klog lines from the unit's journal) reaches the Debug Console.
       await until(
         "the kubelet's log in the Debug Console",
-        () => (/^[IWE]\d{4} \d\d:\d\d:\d\d/m.test(debuggeeOutput) ? true : undefined),
+        () => (/^[IWE]\d{4} \d\d:\d\d:\d\d/m.test(watch.debuggeeOutput()) ? true : undefined),
         30_000,
       );
 
       await vscode.debug.stopDebugging(session);
-      await ended;
+      await watch.ended;
       await untilOriginalKubelet(30_000);
     } finally {
-      tracker.dispose();
+      watch.dispose();
       vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
     }
   });

@@ -71,3 +71,29 @@ export async function treeChildren(
 export function treeLabel(item: vscode.TreeItem): string {
   return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
 }
+
+/** What kubelet debug sessions send VS Code, gathered for assertions: stops, the debuggee's output, the session's end. */
+export function watchKubeletSessions(): { stops: { threadId: number }[]; debuggeeOutput(): string; ended: Promise<void>; dispose(): void } {
+  const stops: { threadId: number }[] = [];
+  let output = '';
+  const tracker = vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
+    createDebugAdapterTracker: () => ({
+      onDidSendMessage: (m: { type: string; event?: string; body?: { threadId: number; category?: string; output?: string } }) => {
+        if (m.type === 'event' && m.event === 'stopped' && m.body) {
+          stops.push(m.body);
+        }
+        if (m.type === 'event' && m.event === 'output' && m.body?.category === 'stdout') {
+          output += m.body.output ?? '';
+        }
+      },
+    }),
+  });
+  let endSub: vscode.Disposable | undefined;
+  const ended = new Promise<void>((resolve) => {
+    endSub = vscode.debug.onDidTerminateDebugSession(() => {
+      endSub?.dispose();
+      resolve();
+    });
+  });
+  return { stops, debuggeeOutput: () => output, ended, dispose: () => (tracker.dispose(), endSub?.dispose()) };
+}

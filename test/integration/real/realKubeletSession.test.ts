@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { firstStatementOf } from '../../support/goSource';
-import { nodeSsh, testNode, until, untilOriginalKubelet } from '../testNodeAccess';
+import { nodeSsh, testNode, until, untilOriginalKubelet, watchKubeletSessions } from '../testNodeAccess';
 
 function asFsPath(p: string): string {
   return /^[a-z-]+:\/\//.test(p) ? vscode.Uri.parse(p).path : p;
@@ -31,26 +31,8 @@ describe('Debug the real kubelet v1.20.2 (real VS Code, real node with container
 
     const tasks: string[] = [];
     const taskSub = vscode.tasks.onDidStartTask((e) => tasks.push(e.execution.task.name));
-    const stops: { threadId: number }[] = [];
-    let debuggeeOutput = '';
-    const tracker = vscode.debug.registerDebugAdapterTrackerFactory('kubelet', {
-      createDebugAdapterTracker: () => ({
-        onDidSendMessage: (m: { type: string; event?: string; body?: { threadId: number; category?: string; output?: string } }) => {
-          if (m.type === 'event' && m.event === 'stopped' && m.body) {
-            stops.push(m.body);
-          }
-          if (m.type === 'event' && m.event === 'output' && m.body?.category === 'stdout') {
-            debuggeeOutput += m.body.output ?? '';
-          }
-        },
-      }),
-    });
-    const ended = new Promise<void>((resolve) => {
-      const sub = vscode.debug.onDidTerminateDebugSession(() => {
-        sub.dispose();
-        resolve();
-      });
-    });
+    const watch = watchKubeletSessions();
+    const { stops } = watch;
     try {
       // The command palette's "Kubelet: Debug kubelet on node…", with the node chosen.
       const started = await vscode.commands.executeCommand<boolean>('kubelet.debugOnNode', node.alias);
@@ -78,17 +60,17 @@ describe('Debug the real kubelet v1.20.2 (real VS Code, real node with container
       );
       await until(
         "the real kubelet's log in the Debug Console",
-        () => (/^I\d{4} .* kubelet\.go:\d+\]/m.test(debuggeeOutput) ? true : undefined),
+        () => (/^I\d{4} .* kubelet\.go:\d+\]/m.test(watch.debuggeeOutput()) ? true : undefined),
         60_000,
       );
 
       await vscode.debug.stopDebugging(session);
-      await ended;
+      await watch.ended;
       await untilOriginalKubelet(60_000);
       assert.strictEqual(await pods(), podsBefore, 'no container was restarted or recreated');
     } finally {
       taskSub.dispose();
-      tracker.dispose();
+      watch.dispose();
       vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
     }
   });
