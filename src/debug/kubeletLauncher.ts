@@ -207,17 +207,17 @@ interface NodeFacts {
 async function checkNode(node: NodeConnection, config: KubeletLaunchConfig, paths: SafeguardPaths, hooks: LaunchHooks): Promise<NodeFacts> {
   await node.client(hooks.signal);
   await node.runAsRoot('a root check (sudo -n true)', ['true'], { signal: hooks.signal });
-  await refuseIfHeld(node, paths);
+  await refuseIfHeld(node, paths, hooks.signal);
   const status = await readUnitStatus(node, config.unit, hooks.signal);
-  const execStart = await readEffectiveExecStart(node, status);
-  const arch = await nodeArch(node);
+  const execStart = await readEffectiveExecStart(node, status, hooks.signal);
+  const arch = await nodeArch(node, hooks.signal);
   let dlvPath = config.dlvPath;
   if (hooks.localDlvPath) {
     hooks.progress('Uploading Delve');
     dlvPath = path.posix.join(path.posix.dirname(config.remoteBinary), 'dlv');
     await uploadBinary(node, hooks.localDlvPath, dlvPath, { signal: hooks.signal });
   }
-  const delve = await nodeDelve(node, dlvPath);
+  const delve = await nodeDelve(node, dlvPath, hooks.signal);
   return { status, execStart, arch, delve };
 }
 
@@ -407,7 +407,7 @@ async function arm(
   facts: NodeFacts,
   hooks: LaunchHooks,
 ): Promise<{ port: number; sessionId: string }> {
-  const port = await pickPort(node);
+  const port = await pickPort(node, hooks.signal);
   const sessionId = randomBytes(6).toString('hex');
   const holder: SessionHolder = {
     sessionId,
@@ -452,8 +452,8 @@ async function readNodeFile(node: NodeConnection, file: string): Promise<string 
   return r.code === 0 ? r.stdout : undefined;
 }
 
-async function refuseIfHeld(node: NodeConnection, paths: SafeguardPaths): Promise<void> {
-  const result = await node.exec(shArgv(inspectScript(paths)));
+async function refuseIfHeld(node: NodeConnection, paths: SafeguardPaths, signal: AbortSignal): Promise<void> {
+  const result = await node.exec(shArgv(inspectScript(paths)), { signal });
   const [state, ...rest] = result.stdout.trim().split('\n');
   if (state === 'held') {
     throw heldError(node, paths.unit, rest.join('\n'));
@@ -482,11 +482,11 @@ function heldError(node: NodeConnection, unit: string, sessionJson: string): Use
 }
 
 /** The unit's effective ExecStart as written in its files (so systemd expands it as before). */
-async function readEffectiveExecStart(node: NodeConnection, status: UnitStatus): Promise<string> {
+async function readEffectiveExecStart(node: NodeConnection, status: UnitStatus, signal: AbortSignal): Promise<string> {
   const files = [status.fragmentPath, ...status.dropInPaths.filter((p) => !p.endsWith('/' + DROP_IN_NAME))].filter(Boolean);
   const texts = await Promise.all(
     files.map(async (p) => {
-      const r = await node.execAsRoot(['cat', '--', p]);
+      const r = await node.execAsRoot(['cat', '--', p], { signal });
       if (r.code !== 0) {
         throw errors.remoteCommandFailed(node.spec, `reading ${p}`, r.code, r.stderr);
       }
@@ -511,8 +511,8 @@ async function readEffectiveExecStart(node: NodeConnection, status: UnitStatus):
   return execs[0].value;
 }
 
-async function nodeArch(node: NodeConnection): Promise<string> {
-  const machine = (await node.exec(['uname', '-m'])).stdout.trim();
+async function nodeArch(node: NodeConnection, signal: AbortSignal): Promise<string> {
+  const machine = (await node.exec(['uname', '-m'], { signal })).stdout.trim();
   const arch = GOARCH[machine];
   if (!arch) {
     throw new UserError(
@@ -523,9 +523,10 @@ async function nodeArch(node: NodeConnection): Promise<string> {
   return arch;
 }
 
-async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<NodeFacts['delve']> {
+async function nodeDelve(node: NodeConnection, dlvPath: string, signal: AbortSignal): Promise<NodeFacts['delve']> {
   const result = await node.execAsRoot(['/bin/sh', '-c', 'p=$(command -v "$1") && "$p" version && echo "PATH=$p"', 'sh', dlvPath], {
     timeoutMs: 30_000,
+    signal,
   });
   const version = parseDelveVersion(result.stdout);
   const found = /^PATH=(.+)$/m.exec(result.stdout)?.[1];
@@ -541,8 +542,8 @@ async function nodeDelve(node: NodeConnection, dlvPath: string): Promise<NodeFac
 }
 
 /** 2345 (Delve's habit) when free, else a free port in 20000–29999; only ever on loopback. */
-async function pickPort(node: NodeConnection): Promise<number> {
-  const result = await node.exec(['ss', '-Htln']);
+async function pickPort(node: NodeConnection, signal: AbortSignal): Promise<number> {
+  const result = await node.exec(['ss', '-Htln'], { signal });
   const used = new Set([...result.stdout.matchAll(/:(\d+)\s/g)].map((m) => Number(m[1])));
   if (!used.has(2345)) {
     return 2345;
