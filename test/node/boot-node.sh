@@ -32,7 +32,7 @@ kind=${KRD_NODE_KIND:-sample}
 case $kind in
   sample) node_dir=$("$here/build-rootfs.sh") ;;
   real) node_dir=$("$here/real/build-real-rootfs.sh") ;;
-  control-plane) node_dir=$("$here/real/build-control-plane-rootfs.sh") ;;
+  control-plane) node_dir=$("$here/real/build-real-rootfs.sh" control-plane) ;;
   *) die "KRD_NODE_KIND must be sample, real or control-plane: '$kind'" ;;
 esac
 # KRD_CONTROL_PLANE=STATE_DIR (with KRD_NODE_KIND=real) makes the kubelet register with the control-plane

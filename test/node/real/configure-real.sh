@@ -2,13 +2,12 @@
 # Configure step of the real-kubelet node: on a copy of the sample node's rootfs, Debian's containerd and
 # runc (and the CNI plugins), the real v1.20.2 kubelet (as `make WHAT=cmd/kubelet` builds it) as /usr/bin/kubelet, standalone
 # kubelet settings, the pod's images and the units that prepare the container for them.
-# Usage: configure-real.sh ROOTFS K8S_BUILD_DIR FILES_DIR DEBS_DIR (holding containernetworking-plugins)
+# Usage: configure-real.sh ROOTFS K8S_BUILD_DIR FILES_DIR
 set -euo pipefail
 
 root=$1
 build=$2
 files=$3
-debs=$4
 log_prefix=build-real-rootfs
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 enter_rootfs "$root"
@@ -18,10 +17,12 @@ install -d "$root/tmp/debs"
 cp "$build"/debs/*.deb "$root/tmp/debs/"
 in_root /bin/sh -c 'DEBIAN_FRONTEND=noninteractive dpkg -i /tmp/debs/*.deb' >&2
 rm -rf "$root/tmp/debs"
-# The CNI plugins only as files: the package depends on iptables, which the bridge without masquerading
-# never calls, and the node has no other use for.
+# The CNI plugins give the kubelet a ready pod network when the node joins a cluster (KRD_CONTROL_PLANE).
+# Only their files: the package depends on iptables, which the bridge without masquerading never calls.
 cni=$(mktemp -d)
-dpkg-deb -x "$debs"/containernetworking-plugins_*.deb "$cni"
+(cd "$cni" && apt-get download -q -o APT::Sandbox::User=root containernetworking-plugins >&2) ||
+  die "apt-get download containernetworking-plugins failed (is Debian's mirror reachable?)"
+dpkg-deb -x "$cni"/containernetworking-plugins_*.deb "$cni"
 install -d "$root/usr/lib/cni"
 install -m 0755 "$cni"/usr/lib/cni/* "$root/usr/lib/cni/"
 rm -rf "$cni"
