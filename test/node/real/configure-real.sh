@@ -40,5 +40,5 @@ install -m 0755 "$build/kubelet-release" "$root/usr/bin/kubelet"
 install -d "$root/var/lib/krd-images"
 install -m 0644 "$build"/images/*.tar "$root/var/lib/krd-images/"
 
-in_root systemctl enable containerd krd-node-prep krd-images krd-cluster-join kubelet >&2
+in_root systemctl enable containerd krd-node-prep krd-images krd-cluster-join krd-pods-halt kubelet >&2
 log "real kubelet node configured: $(in_root /usr/bin/kubelet --version), containerd $(in_root containerd --version | awk '{ print $3 }')"
