@@ -1,7 +1,9 @@
 // The "Nodes" tree: each node, its unit's state, version, unit file, drop-ins in the order systemd
 // applies them, environment files, ExecStart, the client certificate's expiry and unit files changed
 // since the process started. Unit data is cached per node and re-read only on Refresh (and after an
-// action); the node's one shared connection is reused, never opened per refresh.
+// action); the node's one shared connection is reused, never opened per refresh. A failure is cached
+// too: a connection attempt may ask a person (a password, a one-time code), so it is retried only when
+// the person asks for it, never because the view redrew.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, UserError } from '../common/errors';
@@ -47,6 +49,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   private readonly changed = new vscode.EventEmitter<NodeTreeItem | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly snapshots = new Map<string, Promise<UnitSnapshot>>();
+  private readonly failedSnapshots = new WeakSet<Promise<UnitSnapshot>>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -66,6 +69,14 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       this.snapshots.clear();
     }
     this.changed.fire(undefined);
+  }
+
+  /** A collapsed node whose last read failed is read again when it is next expanded. */
+  collapsed(element: NodeTreeItem): void {
+    const snapshot = element.kind === 'node' ? this.snapshots.get(element.spec) : undefined;
+    if (element.kind === 'node' && snapshot && this.failedSnapshots.has(snapshot)) {
+      this.snapshots.delete(element.spec);
+    }
   }
 
   private onConnectionState(spec: string, state: ConnectionState): void {
@@ -119,8 +130,10 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         return { status, version, certificateExpiry, stale: reasons.length ? { reasons } : undefined, effective };
       })();
       this.snapshots.set(spec, snapshot);
-      // A failure is shown once and retried on the next expand or Refresh.
-      snapshot.catch(() => this.snapshots.delete(spec));
+      // A failure stays until Refresh, the error row's Retry, or collapsing and expanding the node: the
+      // failed connection's state change redraws the view, which must not try (and ask) again by itself.
+      const failed = snapshot;
+      failed.catch(() => this.failedSnapshots.add(failed));
     }
     return snapshot;
   }
@@ -386,6 +399,10 @@ function describeState(state: ConnectionState): string {
 export function registerNodesView(context: vscode.ExtensionContext, nodes: KnownNodes, connections: ConnectionManager): NodesTreeProvider {
   const provider = new NodesTreeProvider(nodes, connections);
   const view = vscode.window.createTreeView('kubelet.nodes', { treeDataProvider: provider, showCollapseAll: true });
-  context.subscriptions.push(provider, view);
+  context.subscriptions.push(
+    provider,
+    view,
+    view.onDidCollapseElement((e) => provider.collapsed(e.element)),
+  );
   return provider;
 }
