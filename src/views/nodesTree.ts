@@ -49,7 +49,6 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   private readonly changed = new vscode.EventEmitter<NodeTreeItem | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly snapshots = new Map<string, Promise<UnitSnapshot>>();
-  private readonly failedSnapshots = new WeakSet<Promise<UnitSnapshot>>();
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -69,14 +68,6 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       this.snapshots.clear();
     }
     this.changed.fire(undefined);
-  }
-
-  /** A collapsed node whose last read failed is read again when it is next expanded. */
-  collapsed(element: NodeTreeItem): void {
-    const snapshot = element.kind === 'node' ? this.snapshots.get(element.spec) : undefined;
-    if (element.kind === 'node' && snapshot && this.failedSnapshots.has(snapshot)) {
-      this.snapshots.delete(element.spec);
-    }
   }
 
   private onConnectionState(spec: string, state: ConnectionState): void {
@@ -130,10 +121,10 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         return { status, version, certificateExpiry, stale: reasons.length ? { reasons } : undefined, effective };
       })();
       this.snapshots.set(spec, snapshot);
-      // A failure stays until Refresh, the error row's Retry, or collapsing and expanding the node: the
-      // failed connection's state change redraws the view, which must not try (and ask) again by itself.
-      const failed = snapshot;
-      failed.catch(() => this.failedSnapshots.add(failed));
+      // A failure stays until Refresh or the error row's Retry: the failed connection's state change
+      // redraws the view, which must not try (and ask the person) again by itself. (A collapsed node
+      // keeps its rows in the workbench, so expanding it again does not ask for them.)
+      snapshot.catch(() => undefined);
     }
     return snapshot;
   }
@@ -399,10 +390,6 @@ function describeState(state: ConnectionState): string {
 export function registerNodesView(context: vscode.ExtensionContext, nodes: KnownNodes, connections: ConnectionManager): NodesTreeProvider {
   const provider = new NodesTreeProvider(nodes, connections);
   const view = vscode.window.createTreeView('kubelet.nodes', { treeDataProvider: provider, showCollapseAll: true });
-  context.subscriptions.push(
-    provider,
-    view,
-    view.onDidCollapseElement((e) => provider.collapsed(e.element)),
-  );
+  context.subscriptions.push(provider, view);
   return provider;
 }

@@ -14,7 +14,7 @@ import { answerInputBox, cancelInputBox, clickTreeRow, inputBox, ShownInputBox, 
 /** The Nodes view, by the name the workbench shows. */
 const VIEW = 'Nodes';
 /** Longer than a re-prompt took when the view retried a failed login on its own (about 1 s). */
-const QUIET_MS = 4000;
+const QUIET_MS = 2000;
 
 type NodeWithAccess = IntegrationNode & {
   port: number;
