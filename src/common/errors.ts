@@ -88,17 +88,24 @@ export const errors = {
       ['retry', 'openSshConfig'],
     ),
   authFailed: (host: string, user: string, tried: string[], partial = false) =>
-    partial
+    // The last method tried is the one refused: an answer a person typed is the likely culprit then.
+    tried.at(-1) === 'keyboard-interactive' || tried.at(-1) === 'password'
       ? new UserError(
           ErrorCode.AuthFailed,
-          `${user}@${host} accepted a first factor but not the next one (tried ${tried.join(', ')}). The node requires more than one method (AuthenticationMethods); answer every prompt, or ask the node's admin which methods it wants.`,
+          `${user}@${host} ${partial ? 'accepted a first factor but ' : ''}refused the ${tried.at(-1) === 'password' ? 'password' : 'answer to its keyboard-interactive prompt'} (tried ${tried.join(', ')}). Check the password or code you typed and retry; repeated wrong answers can lock the account.`,
           ['retry', 'showLog'],
         )
-      : new UserError(
-          ErrorCode.AuthFailed,
-          `${user}@${host} refused every key we offered (${tried.join(', ') || 'none'}). Add your key to the node's authorized_keys, load it into ssh-agent, or set IdentityFile for this host.`,
-          ['openSshConfig', 'showLog'],
-        ),
+      : partial
+        ? new UserError(
+            ErrorCode.AuthFailed,
+            `${user}@${host} accepted a first factor but not the next one (tried ${tried.join(', ')}). The node requires more than one method (AuthenticationMethods); answer every prompt, or ask the node's admin which methods it wants.`,
+            ['retry', 'showLog'],
+          )
+        : new UserError(
+            ErrorCode.AuthFailed,
+            `${user}@${host} refused every key we offered (${tried.join(', ') || 'none'}). Add your key to the node's authorized_keys, load it into ssh-agent, or set IdentityFile for this host.`,
+            ['openSshConfig', 'showLog'],
+          ),
   hostKeyRejected: (host: string, fingerprint: string) =>
     new UserError(
       ErrorCode.HostKeyUnknownRejected,
@@ -159,6 +166,12 @@ export const errors = {
       stderr,
     ),
   cancelled: () => new UserError(ErrorCode.Cancelled, 'Cancelled.'),
+  loginCancelled: (user: string, host: string) =>
+    new UserError(
+      ErrorCode.Cancelled,
+      `Login to ${user}@${host} cancelled: a question of the SSH server was dismissed, so no connection was made and nothing changed on the node. Retry to be asked again.`,
+      ['retry'],
+    ),
   remoteCommandTimedOut: (command: string, seconds: number) =>
     new UserError(
       ErrorCode.RemoteCommandTimedOut,

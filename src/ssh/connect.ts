@@ -5,6 +5,7 @@ import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, NextAuth
 import type { Readable } from 'stream';
 import { errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { HandshakeDeadline } from './handshakeDeadline';
 import { appendKnownHost, fingerprint, keyTypeOf, readKnownHosts, removeKnownHostCommand, verifyHostKey } from './knownHosts';
 import { ProxyProcess, startProxyCommand } from './proxyCommand';
 import type { ResolvedHost } from './sshConfig';
@@ -100,10 +101,14 @@ function forwardTo(client: Client, host: string, port: number): Promise<ClientCh
 }
 
 async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options: ConnectOptions, proxy?: ProxyProcess): Promise<Client> {
-  const { log, prompts } = options;
+  const { log } = options;
   const timeoutSeconds = hop.connectTimeoutSeconds ?? options.defaultTimeoutSeconds;
   const knownHosts = await readKnownHosts(hop.knownHostsFiles);
   let onPersonCancelled = () => undefined as void;
+  let onDeadline = () => undefined as void;
+  // ssh2's readyTimeout would also count the time a person takes to answer a prompt.
+  const deadline = new HandshakeDeadline(timeoutSeconds * 1000, () => onDeadline());
+  const prompts = deadline.pausing(options.prompts);
   const authMethods = await planAuth(hop, prompts, log, () => onPersonCancelled());
   const tried: string[] = [];
   /** A first factor was accepted (AuthenticationMethods asks for more). */
@@ -118,6 +123,7 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
         return;
       }
       settled = true;
+      deadline.clear();
       options.signal?.removeEventListener('abort', onAbort);
       if (err) {
         client.end();
@@ -128,7 +134,7 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
     };
     const onAbort = () => finish(errors.cancelled());
     // Sending no answers would make sshd drop the connection as a protocol error; the person said stop.
-    onPersonCancelled = onAbort;
+    onPersonCancelled = () => finish(errors.loginCancelled(hop.user, hop.alias));
     options.signal?.addEventListener('abort', onAbort);
 
     client.on('ready', () => {
@@ -144,7 +150,7 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
       const grace = new Promise<void>((resolve) => setTimeout(resolve, PROXY_EXIT_GRACE_MS).unref());
       void Promise.race([proxy.exited, grace]).then(() => finish(proxy.failure() ?? fallback()));
     };
-    client.on('error', (err: Error & { level?: string }) => {
+    const onError = (err: Error & { level?: string }) => {
       log.debug(`ssh2 error on ${hop.alias}: ${err.level ?? ''} ${err.message}`);
       if (err.level === 'client-authentication' || err instanceof UserError) {
         finish(hostKeyError ?? mapConnectError(hop, err, tried, timeoutSeconds, partial));
@@ -156,7 +162,12 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
       } else {
         finishBlaming(() => mapConnectError(hop, err, tried, timeoutSeconds, partial));
       }
-    });
+    };
+    client.on('error', onError);
+    onDeadline = () => {
+      onError(Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }));
+      client.destroy();
+    };
     // Where the connection got to decides whom an early close blames: the address only before sshd answered.
     let stage: 'dialling' | 'key exchange' | 'authentication' = 'dialling';
     client.on('connect', () => (stage = 'key exchange'));
@@ -176,7 +187,8 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
       port: hop.port,
       sock,
       username: hop.user,
-      readyTimeout: timeoutSeconds * 1000,
+      // 0: no timer of ssh2's own; the deadline above stands in for it.
+      readyTimeout: 0,
       keepaliveInterval: hop.keepaliveIntervalMs,
       keepaliveCountMax: hop.keepaliveCountMax,
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
@@ -203,6 +215,7 @@ async function connectHop(hop: ResolvedHost, sock: Readable | undefined, options
     // 120 MiB): an SFTP write stream took 58 s without this and 1.25 s with it; connect-to-ready fell
     // from 93 to 53 ms.
     client.setNoDelay(true);
+    deadline.start();
   });
 }
 

@@ -1,7 +1,9 @@
 // The "Nodes" tree: each node, its unit's state, version, unit file, drop-ins in the order systemd
 // applies them, environment files, ExecStart, the client certificate's expiry and unit files changed
 // since the process started. Unit data is cached per node and re-read only on Refresh (and after an
-// action); the node's one shared connection is reused, never opened per refresh.
+// action); the node's one shared connection is reused, never opened per refresh. A failure is cached
+// too: a connection attempt may ask a person (a password, a one-time code), so it is retried only when
+// the person asks for it, never because the view redrew.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { ErrorCode, UserError } from '../common/errors';
@@ -119,8 +121,10 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         return { status, version, certificateExpiry, stale: reasons.length ? { reasons } : undefined, effective };
       })();
       this.snapshots.set(spec, snapshot);
-      // A failure is shown once and retried on the next expand or Refresh.
-      snapshot.catch(() => this.snapshots.delete(spec));
+      // A failure stays until Refresh or the error row's Retry: the failed connection's state change
+      // redraws the view, which must not try (and ask the person) again by itself. (A collapsed node
+      // keeps its rows in the workbench, so expanding it again does not ask for them.)
+      snapshot.catch(() => undefined);
     }
     return snapshot;
   }

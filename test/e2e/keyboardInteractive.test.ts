@@ -2,46 +2,13 @@
 // wants a key and then PAM's password prompt from the needpw user (AuthenticationMethods), and the
 // answers go through the core's prompts interface, as the VS Code input box gives them.
 import * as assert from 'assert';
-import { execFile } from 'child_process';
 import { readFileSync } from 'fs';
 import { ErrorCode } from '../../src/common/errors';
 import type { TestNode } from '../node/testNode';
 import { expectUserError } from '../support/expectUserError';
-import { connect, recordingPrompts } from '../support/nodeClient';
+import { connect, customConfig, managerFor, recordingPrompts } from '../support/nodeClient';
+import { keyOnlyLogin, setSecondFactor } from '../support/secondFactor';
 import { sharedNode } from './hooks';
-
-const DROP_IN = '/etc/ssh/sshd_config.d/05-krd-second-factor.conf';
-
-/** What OpenSSH says when needpw logs in with the key alone: '' when it gets in, else its stderr. */
-function keyOnlyLogin(node: TestNode): Promise<string> {
-  return new Promise((resolve) =>
-    execFile(
-      'ssh',
-      ['-F', node.sshConfigPath, '-o', 'BatchMode=yes', node.sshHosts.needsPassword, 'true'],
-      { timeout: 30_000 },
-      (err, _stdout, stderr) => resolve(err ? String(stderr) || String(err) : ''),
-    ),
-  );
-}
-
-/**
- * Writes (or removes, with undefined) an sshd drop-in, checks the whole config and reloads sshd.
- * The reload is a SIGHUP that sshd acts on after systemctl returns, so it waits until a key-only
- * login of needpw shows the new setting (refused with the drop-in, accepted without).
- */
-async function sshdDropIn(node: TestNode, text: string | undefined): Promise<void> {
-  const write = text === undefined ? `rm -f ${DROP_IN}` : `printf '%s' '${text}' > ${DROP_IN}`;
-  const r = await node.ssh(`${write} && sshd -t && systemctl reload ssh`);
-  assert.strictEqual(r.code, 0, `sshd reconfiguration failed: ${r.stderr}`);
-  for (let attempt = 0; ; attempt++) {
-    const refused = (await keyOnlyLogin(node)) !== '';
-    if (refused === (text !== undefined)) {
-      return;
-    }
-    assert.ok(attempt < 50, 'sshd did not take the new configuration within 50 attempts');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('keyboard-interactive second factor (PAM) through the prompts interface', function () {
   this.timeout(60_000);
@@ -51,14 +18,11 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
   before(async () => {
     node = sharedNode();
     password = readFileSync(node.needsPasswordPasswordPath, 'utf8').trim();
-    await sshdDropIn(
-      node,
-      ['Match User needpw', '  AuthenticationMethods publickey,keyboard-interactive', '  KbdInteractiveAuthentication yes', ''].join('\n'),
-    );
+    await setSecondFactor(node, true);
   });
 
   after(async () => {
-    await sshdDropIn(node, undefined);
+    await setSecondFactor(node, false);
   });
 
   it('really needs both factors: OpenSSH with the key alone is refused', async () => {
@@ -84,7 +48,7 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
     const conn = connect(node, 'needsPassword', prompts);
     try {
       const err = await expectUserError(conn.exec(['true']), ErrorCode.AuthFailed);
-      assert.match(err.message, /accepted a first factor but not the next one/);
+      assert.match(err.message, /accepted a first factor but refused the answer to its keyboard-interactive prompt/);
       assert.ok(!/HostName|Port/.test(err.message), err.message);
     } finally {
       conn.disconnect();
@@ -101,10 +65,27 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
     const prompts = recordingPrompts({ keyboardInteractive: () => undefined });
     const conn = connect(node, 'needsPassword', prompts);
     try {
-      await expectUserError(conn.exec(['true']), ErrorCode.Cancelled);
+      const err = await expectUserError(conn.exec(['true']), ErrorCode.Cancelled);
+      assert.match(err.message, new RegExp(`^Login to needpw@${node.sshHosts.needsPassword} cancelled: `));
     } finally {
       conn.disconnect();
     }
     assert.strictEqual(prompts.calls.length, 1);
+  });
+
+  it('does not count the time a person takes to answer against ConnectTimeout', async () => {
+    // The answer comes after 2.5 s, the limit is 1 s: the node is not slow, the person is.
+    const config = customConfig(node, 'slow-typist', [`UserKnownHostsFile ${node.knownHostsPath}`, 'ConnectTimeout 1'], 'needpw');
+    const prompts = recordingPrompts();
+    prompts.keyboardInteractive = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      return [password];
+    };
+    const m = managerFor(config, prompts);
+    try {
+      assert.strictEqual((await m.get('slow-typist').exec(['id', '-un'])).stdout.trim(), 'needpw');
+    } finally {
+      m.dispose();
+    }
   });
 });

@@ -50,3 +50,57 @@ export async function clickNotificationButton(message: string, button: string): 
   }
   return body.clicked === true;
 }
+
+/** The input box (quick input) as a person sees it. */
+export type ShownInputBox =
+  { visible: false } | { visible: true; title: string; prompt: string; placeholder: string; password: boolean; focused: boolean };
+
+export async function inputBox(): Promise<ShownInputBox> {
+  const { status, body } = await probe<ShownInputBox | { error: string }>('quick-input');
+  if (status !== 200) {
+    throw new Error(`UI probe: ${(body as { error: string }).error}`);
+  }
+  return body as ShownInputBox;
+}
+
+/** Types `text` into the shown input box, key by key, and presses Enter. */
+export async function answerInputBox(text: string): Promise<void> {
+  const { status, body } = await probe<{ error?: string }>('quick-input/answer', { text });
+  if (status !== 200) {
+    throw new Error(`UI probe: ${body.error}`);
+  }
+}
+
+/** Presses Escape in the shown input box. */
+export async function cancelInputBox(): Promise<void> {
+  const { status, body } = await probe<{ error?: string }>('quick-input/cancel');
+  if (status !== 200) {
+    throw new Error(`UI probe: ${body.error}`);
+  }
+}
+
+export interface ShownTreeRow {
+  label: string;
+  description: string;
+  /** 1 for the view's top rows. */
+  level: number;
+  /** "true" or "false" for a row that can expand, null for a leaf. */
+  expanded: string | null;
+}
+
+/** The rows a view's tree renders. */
+export async function treeRows(view: string): Promise<ShownTreeRow[]> {
+  const { status, body } = await probe<ShownTreeRow[] | { error: string }>('tree/rows', { view });
+  if (status !== 200) {
+    throw new Error(`UI probe: ${(body as { error: string }).error}`);
+  }
+  return body as ShownTreeRow[];
+}
+
+/** Clicks the one row of a view's tree labelled `label`, as a person expands a node. */
+export async function clickTreeRow(view: string, label: string): Promise<void> {
+  const { status, body } = await probe<{ error?: string }>('tree/click', { view, label });
+  if (status !== 200) {
+    throw new Error(`UI probe: ${body.error}`);
+  }
+}
