@@ -113,7 +113,7 @@ export async function uploadBinary(
     await node.runAsRoot(`creating ${dir}`, ['mkdir', '-p', '--', dir]);
   }
   try {
-    let last = started;
+    let last = 0; // the first report goes out at once, then at most one every 200 ms
     await node
       .putFile(localPath, staging, {
         mode: 0o755,

@@ -42,6 +42,7 @@ const SOCKET_POLL_MS = 20;
 const STDERR_KEEP = 8192;
 /** How long `ssh -O check` (and then the master's exit) may take before the master counts as gone. */
 const MASTER_CHECK_MS = 3000;
+const PROGRESS_POLL_MS = 250;
 
 export class OpensshTransport implements NodeTransport {
   readonly kind = 'openssh';
@@ -119,30 +120,45 @@ export class OpensshTransport implements NodeTransport {
       }
       const child = this.spawnClient(commandArgs(this.controlPath, this.host.hostName, command));
       const output = new ExecOutput(options);
-      // Cancel and time limits end the ssh client by its pid; the master then closes the session,
-      // as ssh2 closes the channel.
+      // Cancel and time limits end the ssh client by its pid. The master holds the client's pipes
+      // until the node closes the session, which waits for the command; so the client's exit, not
+      // its pipes, settles a stopped command, and dropping our ends stops the master relaying output.
       const watch = watchExec(options, () => child.kill());
       child.stdout.on('data', output.stdout);
       child.stderr.on('data', output.stderr);
-      child.on('error', (err) => {
-        watch.done();
-        reject(errors.transportUnavailable(this.host.alias, 'openssh', err.message));
-      });
-      child.on('close', (code, signal) => {
-        watch.done();
-        const result = output.result(code, signal?.replace(/^SIG/, ''));
-        if (watch.cancelled) {
-          reject(errors.cancelled());
-        } else if (watch.timedOut && code === null) {
-          reject(errors.remoteCommandTimedOut(command, watch.limitMs / 1000));
-        } else if (code === 255) {
-          // 255 is also ssh's own failure: with the master gone, the connection dropped before the
-          // command ended, which ssh2 reports as no exit code at all; callers read it the same way.
-          void this.confirmMasterGone().then((gone) => resolve(gone ? { ...result, code: null } : result));
-        } else {
-          resolve(result);
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (!settled) {
+          settled = true;
+          watch.done();
+          outcome();
         }
+      };
+      child.on('error', (err) => settle(() => reject(errors.transportUnavailable(this.host.alias, 'openssh', err.message))));
+      child.on('exit', (code) => {
+        if (watch.cancelled) {
+          settle(() => reject(errors.cancelled()));
+        } else if (watch.timedOut && (code === null || code === 255)) {
+          // ssh ends with 255 on the SIGTERM we sent; any other code means the command finished first.
+          settle(() => reject(errors.remoteCommandTimedOut(command, watch.limitMs / 1000)));
+        } else {
+          return;
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
       });
+      child.on('close', (code, signal) =>
+        settle(() => {
+          const result = output.result(code, signal?.replace(/^SIG/, ''));
+          if (code === 255) {
+            // 255 is also ssh's own failure: with the master gone, the connection dropped before the
+            // command ended, which ssh2 reports as no exit code at all; callers read it the same way.
+            void this.confirmMasterGone().then((gone) => resolve(gone ? { ...result, code: null } : result));
+          } else {
+            resolve(result);
+          }
+        }),
+      );
       child.stdin.end(options.stdin);
     });
   }
@@ -216,10 +232,51 @@ export class OpensshTransport implements NodeTransport {
           }
         });
         child.stdin.end(sftpPutScript(link, remotePath, options.mode));
+        // sftp shows no progress without a terminal; the staging file's size on the node is the truth.
+        options.onProgress?.(0, size);
+        const progress = options.onProgress
+          ? this.watchRemoteSize(remotePath, (bytes) => options.onProgress?.(Math.min(bytes, size), size))
+          : undefined;
+        child.on('close', () => progress?.stop());
       });
     } finally {
       await fs.rm(link, { force: true });
     }
+  }
+
+  /** Reports the size of a file on the node every PROGRESS_POLL_MS through an SFTP session of its own. */
+  private watchRemoteSize(remotePath: string, report: (bytes: number) => void): { stop(): void } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const session = this.openSftp();
+    session.then(
+      (sftp) => {
+        const poll = () =>
+          sftp.stat(remotePath, (err, stats) => {
+            if (stopped) {
+              return;
+            }
+            if (!err) {
+              report(stats.size);
+            }
+            timer = setTimeout(poll, PROGRESS_POLL_MS);
+          });
+        if (!stopped) {
+          poll();
+        }
+      },
+      () => undefined, // progress is a nicety; the upload itself reports failures
+    );
+    return {
+      stop: () => {
+        stopped = true;
+        clearTimeout(timer);
+        void session.then(
+          (sftp) => sftp.end(),
+          () => undefined,
+        );
+      },
+    };
   }
 
   onLost(listener: (cause: string) => void): void {
