@@ -130,6 +130,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
         defaultTimeoutSeconds: this.options.defaultTimeoutSeconds,
         log: this.log,
         signal,
+        prompts: this.options.prompts,
       });
     }
     const open = await connectHost(resolved, { ...this.options, signal });

@@ -14,13 +14,15 @@ export interface MasterOptions {
   keepaliveSeconds: number;
   keepaliveCountMax: number;
   connectTimeoutSeconds: number;
+  /** No SSH_ASKPASS to answer questions: then ssh must not ask any (BatchMode). */
+  batchMode: boolean;
 }
 
 /**
  * The master: authenticates once and holds the connection in the foreground (ControlPersist=no),
- * so its exit is the connection's end. BatchMode: no prompt could be answered, so a password or
- * keyboard-interactive login fails at once instead of hanging. StrictHostKeyChecking is left to
- * the user's config: an unknown key is refused unless the config accepts it.
+ * so its exit is the connection's end. Its questions go to SSH_ASKPASS; without one, BatchMode makes
+ * a password or keyboard-interactive login fail at once instead of hanging. StrictHostKeyChecking is
+ * left to the user's config: it is never turned off.
  */
 export function masterArgs(o: MasterOptions): string[] {
   return [
@@ -33,8 +35,7 @@ export function masterArgs(o: MasterOptions): string[] {
     '-N',
     '-o',
     'ControlPersist=no',
-    '-o',
-    'BatchMode=yes',
+    ...(o.batchMode ? ['-o', 'BatchMode=yes'] : []),
     // The user's LocalForward/RemoteForward/RemoteCommand/LocalCommand are for their shells, not for us.
     '-o',
     'ClearAllForwardings=yes',

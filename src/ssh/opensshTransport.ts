@@ -9,6 +9,9 @@ import type { SFTPWrapper } from 'ssh2';
 import { Duplex, Readable } from 'stream';
 import { errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import type { ConnectPrompts } from './connect';
+import { removeKnownHostCommand } from './knownHosts';
+import { startAskpass } from './opensshAskpass';
 import { writeConfigWrapper } from './opensshConfig';
 import {
   commandArgs,
@@ -34,6 +37,8 @@ export interface OpensshStartOptions {
   defaultTimeoutSeconds: number;
   log: Logger;
   signal?: AbortSignal;
+  /** Where ssh's questions go (through SSH_ASKPASS); without them ssh runs in batch mode. */
+  prompts?: ConnectPrompts;
 }
 
 /** How often the start-up looks for the master's socket (it appears once authentication is done). */
@@ -89,19 +94,35 @@ export class OpensshTransport implements NodeTransport {
       keepaliveSeconds: Math.max(1, Math.round(host.keepaliveIntervalMs / 1000)),
       keepaliveCountMax: host.keepaliveCountMax,
       connectTimeoutSeconds: timeoutSeconds,
+      batchMode: !o.prompts,
     });
     o.log.debug(`openssh master: ${o.sshBinary} ${args.join(' ')}`);
-    const master = spawn(o.sshBinary, args, { env: o.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stopMaster = () => undefined as void;
+    const askpass = o.prompts ? await startAskpass(dir, host, o.prompts, o.log, () => stopMaster()) : undefined;
+    const master = spawn(o.sshBinary, args, { env: { ...o.env, ...askpass?.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     master.stdin.end();
+    stopMaster = () => master.kill();
     let stderr = '';
     master.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEEP)));
     master.stdout.resume();
     try {
-      await waitForMaster(master, controlPath, () => stderr, host, timeoutSeconds, o.signal);
+      await waitForMaster(
+        master,
+        controlPath,
+        () => stderr,
+        host,
+        timeoutSeconds,
+        () => askpass?.hostKeyFingerprint,
+        o.signal,
+      );
     } catch (err) {
       master.kill();
       await fs.rm(dir, { recursive: true, force: true });
-      throw err;
+      // A login that failed after the person cancelled a question failed because they chose so.
+      throw askpass?.cancelled ? errors.cancelled() : err;
+    } finally {
+      // ssh asks only while logging in (here and in any ProxyJump hop's ssh).
+      askpass?.close();
     }
     o.log.info(`Connected to ${host.alias} with the system's OpenSSH (master pid ${master.pid}).`);
     return new OpensshTransport(host, o.sshBinary, dir, controlPath, master, () => stderr, o.env, o.log);
@@ -414,6 +435,7 @@ function waitForMaster(
   stderr: () => string,
   host: ResolvedHost,
   timeoutSeconds: number,
+  askedFingerprint: () => string | undefined,
   signal?: AbortSignal,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -435,7 +457,7 @@ function waitForMaster(
     };
     const onAbort = () => finish(errors.cancelled());
     // The master's own stderr explains its exit; give the pipe a moment to deliver the last of it.
-    const onExit = () => setTimeout(() => finish(masterFailure(host, stderr(), timeoutSeconds)), 50);
+    const onExit = () => setTimeout(() => finish(masterFailure(host, stderr(), timeoutSeconds, askedFingerprint())), 50);
     signal?.addEventListener('abort', onAbort);
     master.on('exit', onExit);
     master.on('error', (err) => finish(errors.transportUnavailable(host.alias, 'openssh', err.message)));
@@ -451,23 +473,26 @@ function waitForMaster(
 }
 
 /** Turns the master's last words into an error that blames the right thing. */
-export function masterFailure(host: ResolvedHost, stderr: string, timeoutSeconds: number): UserError {
+export function masterFailure(host: ResolvedHost, stderr: string, timeoutSeconds: number, askedFingerprint?: string): UserError {
   const text = stderr.trim();
   if (/Permission denied|Too many authentication failures/i.test(text)) {
     return errors.opensshFailed(
       host.alias,
       'log in to',
-      `It runs ssh in batch mode, so passwords and keyboard-interactive prompts cannot be answered: use a key, the agent or a certificate (\`ssh -o BatchMode=yes ${host.alias} true\` in a terminal must work), or set kubelet.ssh.transport to "ssh2" for prompts.`,
+      `Check the key, agent or certificate it offers and any answers given (\`ssh ${host.alias} true\` in a terminal shows the same), or set kubelet.ssh.transport to "ssh2".`,
       text,
     );
   }
-  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(text)) {
-    return errors.opensshFailed(
-      host.alias,
-      'verify the host key of',
-      `Connect once with \`ssh ${host.alias}\` in a terminal to check and accept the key (StrictHostKeyChecking in your config decides; it is never turned off).`,
-      text,
-    );
+  const changed = /REMOTE HOST IDENTIFICATION HAS CHANGED[\s\S]*?(SHA256:[A-Za-z0-9+/=]+)[\s\S]*?Offending \S+ key in (.+):(\d+)/.exec(
+    text,
+  );
+  if (changed) {
+    const [, fingerprint, file, line] = changed;
+    return errors.hostKeyChanged(host.alias, fingerprint, file, Number(line), removeKnownHostCommand(file, host.hostName, host.port));
+  }
+  if (/Host key verification failed|No \S+ host key is known/i.test(text)) {
+    // OpenSSH shows the fingerprint only when it asks; a strict refusal has none to show.
+    return errors.hostKeyRejected(host.alias, askedFingerprint ?? 'not shown by OpenSSH under StrictHostKeyChecking yes');
   }
   if (
     /Could not resolve hostname|Connection refused|No route to host|Network is unreachable/i.test(text) &&

@@ -13,7 +13,7 @@ import { OpensshTransport } from '../../src/ssh/opensshTransport';
 import { shellQuote } from '../../src/ssh/shellQuote';
 import type { TestNode } from '../node/testNode';
 import { expectUserError } from '../support/expectUserError';
-import { connect, managerFor, memoryLogger } from '../support/nodeClient';
+import { connect, customConfig, managerFor, memoryLogger, recordingPrompts } from '../support/nodeClient';
 import { removeTempDir, tempDir } from '../support/tempDirs';
 import { until } from '../support/until';
 import { sharedNode } from './hooks';
@@ -42,6 +42,12 @@ function firstBytes(stream: Duplex): Promise<string> {
     stream.once('error', reject);
     stream.once('end', () => reject(new Error('the stream ended without data')));
   });
+}
+
+/** The base64 part of a freshly made ed25519 public key. */
+function otherKeyBlob(dir: string): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other')]);
+  return readFileSync(path.join(dir, 'other.pub'), 'utf8').split(' ')[1];
 }
 
 /** Local ssh processes whose command line names this control socket. */
@@ -234,5 +240,47 @@ describe('OpenSSH transport: streams, lost connections, cancel and limits (real 
     assert.strictEqual(statSync(folder).mode & 0o777, 0o700);
     conn.disconnect();
     await until('the private folder to go', () => (existsSync(folder) ? undefined : true), 5000);
+  });
+
+  it('asks about an unknown host key through SSH_ASKPASS; OpenSSH saves it only when trusted, and refuses a changed one', async () => {
+    const node = sharedNode();
+    const dir = tempDir('okh');
+    try {
+      const knownHosts = path.join(dir, 'known_hosts');
+      const config = customConfig(node, 'fresh', [
+        `UserKnownHostsFile ${knownHosts}`,
+        'GlobalKnownHostsFile /dev/null',
+        'StrictHostKeyChecking ask',
+      ]);
+      const hostKeyFile = path.join(dir, 'host.pub');
+      writeFileSync(hostKeyFile, node.hostKeyPublic + '\n');
+      const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', hostKeyFile], { encoding: 'utf8' }).split(' ')[1];
+
+      const declined = recordingPrompts({ trust: false });
+      const m1 = managerFor(config, declined, 'openssh');
+      const refused = await expectUserError(m1.get('fresh').exec(['true']), ErrorCode.HostKeyUnknownRejected);
+      assert.ok(refused.message.includes(fingerprint), refused.message);
+      assert.deepStrictEqual(declined.calls, [{ kind: 'trust', detail: `${node.address}:22 ED25519 ${fingerprint}` }]);
+      assert.ok(!existsSync(knownHosts), 'nothing was saved');
+      m1.dispose();
+
+      const accepted = recordingPrompts({ trust: true });
+      const m2 = managerFor(config, accepted, 'openssh');
+      assert.strictEqual((await m2.get('fresh').exec(['echo', 'ok'])).stdout, 'ok\n');
+      assert.strictEqual(accepted.calls.length, 1);
+      assert.match(readFileSync(knownHosts, 'utf8'), /ssh-ed25519/, 'OpenSSH saved the key');
+      m2.dispose();
+
+      // A different key for that address: refused as changed, naming the file and line, without asking.
+      writeFileSync(knownHosts, readFileSync(knownHosts, 'utf8').replace(/ssh-ed25519 \S+/, `ssh-ed25519 ${otherKeyBlob(dir)}`));
+      const again = recordingPrompts({ trust: true });
+      const m3 = managerFor(config, again, 'openssh');
+      const changed = await expectUserError(m3.get('fresh').exec(['true']), ErrorCode.HostKeyChanged);
+      assert.ok(changed.message.includes(`${knownHosts}:1`), changed.message);
+      assert.deepStrictEqual(again.calls, [], 'a changed key is never offered for trust');
+      m3.dispose();
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });

@@ -36,6 +36,7 @@ describe('openssh transport argv', () => {
       keepaliveSeconds: 15,
       keepaliveCountMax: 3,
       connectTimeoutSeconds: 10,
+      batchMode: true,
     });
     assert.deepStrictEqual(argv.slice(0, 4), ['-F', '/tmp/krd-ssh-abc/config', '-l', 'kube']);
     assert.ok(!argv.includes('-p'));
@@ -48,6 +49,17 @@ describe('openssh transport argv', () => {
     assert.strictEqual(o.get('ServerAliveInterval'), '15');
     assert.strictEqual(o.get('ConnectTimeout'), '10');
     assert.ok(!o.has('StrictHostKeyChecking'), 'host key checking stays as the user configured it');
+    const asking = masterArgs({
+      sshBinary: 'ssh',
+      configFile: '/c',
+      target: { host: 'n' },
+      controlPath: ctl,
+      keepaliveSeconds: 15,
+      keepaliveCountMax: 3,
+      connectTimeoutSeconds: 10,
+      batchMode: false,
+    });
+    assert.ok(!options(asking).has('BatchMode'), 'with SSH_ASKPASS to answer, ssh may ask');
   });
 
   it('sends a command as one already-quoted word after the host, since ssh joins words with spaces', () => {
