@@ -4,7 +4,7 @@
 import { EventEmitter } from 'events';
 import type { Client, SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'stream';
-import { errors, UserError } from '../common/errors';
+import { ErrorCode, errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { connectHost, ConnectOptions } from './connect';
 import { OpensshTransport } from './opensshTransport';
@@ -13,7 +13,7 @@ import { shellCommand } from './shellQuote';
 import { Ssh2Transport } from './ssh2Transport';
 import type { ResolvedHost, SshConfigResolver } from './sshConfig';
 import type { CommandChannel, NodeTransport, PutFileOptions } from './transport';
-import { chooseTransport, TransportKind, TransportSetting } from './transportChoice';
+import { chooseTransport, OpensshOnlyDirective, TransportKind, TransportSetting } from './transportChoice';
 
 export type ConnectionState =
   | { kind: 'idle' }
@@ -133,7 +133,11 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
         prompts: this.options.prompts,
       });
     }
-    const open = await connectHost(resolved, { ...this.options, signal });
+    const open = await connectHost(resolved, { ...this.options, signal }).catch((err: unknown) => {
+      throw decision.ignored.length > 0 && err instanceof UserError && err.code === ErrorCode.AuthFailed
+        ? withIgnoredDirectives(err, decision.ignored)
+        : err;
+    });
     return new Ssh2Transport(open, () => this.sftp());
   }
 
@@ -259,4 +263,15 @@ export class ConnectionManager {
     this.connections.clear();
     this.listeners.clear();
   }
+}
+
+/** A refused login on ssh2 may be what a directive only OpenSSH honours was for: name it, and the way out. */
+function withIgnoredDirectives(err: UserError, ignored: OpensshOnlyDirective[]): UserError {
+  const names = ignored.map((d) => d.directive).join(', ');
+  return new UserError(
+    err.code,
+    `${err.message} The SSH config also sets ${names}, which the ssh2 transport ignores; set kubelet.ssh.transport to "auto" or "openssh" to log in with the system's OpenSSH.`,
+    [...err.remedies, 'openSettings'],
+    err.detail,
+  );
 }

@@ -17,8 +17,17 @@ export interface Askpass {
   readonly cancelled: boolean;
   /** The fingerprint of the last unknown host key ssh asked about, to name it if the login then fails. */
   readonly hostKeyFingerprint?: string;
+  /** A question is waiting for the person. */
+  readonly asking: boolean;
   close(): void;
 }
+
+/** OpenSSH's names for key types in its question, as ssh2's side names them (ECDSA's curve is not said, so it stays). */
+const SSH_KEY_TYPES: Record<string, string> = {
+  ED25519: 'ssh-ed25519',
+  RSA: 'ssh-rsa',
+  'ED25519-SK': 'sk-ssh-ed25519@openssh.com',
+};
 
 /** The helper ssh runs: one question, one answer. Plain Node, so it runs under VS Code's own runtime. */
 const HELPER = `const net = require('net');
@@ -53,6 +62,7 @@ export async function startAskpass(
   });
   let cancelled = false;
   let hostKeyFingerprint: string | undefined;
+  let open = 0;
   const server = net.createServer({ allowHalfOpen: true }, (conn) => {
     const chunks: Buffer[] = [];
     conn.on('data', (c: Buffer) => chunks.push(c));
@@ -65,21 +75,24 @@ export async function startAskpass(
         conn.end('{}');
         return;
       }
-      answer(question.prompt, question.kind, host, prompts, log).then(
-        (reply) => {
-          conn.end(JSON.stringify({ answer: reply.answer }));
-          hostKeyFingerprint = reply.fingerprint ?? hostKeyFingerprint;
-          if (reply.cancelled) {
+      open++;
+      answer(question.prompt, question.kind, host, prompts, log)
+        .finally(() => open--)
+        .then(
+          (reply) => {
+            conn.end(JSON.stringify({ answer: reply.answer }));
+            hostKeyFingerprint = reply.fingerprint ?? hostKeyFingerprint;
+            if (reply.cancelled) {
+              cancelled = true;
+              onCancel();
+            }
+          },
+          () => {
+            conn.end('{}');
             cancelled = true;
             onCancel();
-          }
-        },
-        () => {
-          conn.end('{}');
-          cancelled = true;
-          onCancel();
-        },
-      );
+          },
+        );
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -93,6 +106,9 @@ export async function startAskpass(
     },
     get hostKeyFingerprint() {
       return hostKeyFingerprint;
+    },
+    get asking() {
+      return open > 0;
     },
     close: () => server.close(),
   };
@@ -117,7 +133,7 @@ export async function answer(
     const trusted = await prompts.trustHostKey({
       host: who?.[1] ?? who?.[3] ?? host.hostName,
       port: who?.[2] ? Number(who[2]) : 22,
-      keyType: key?.[1] ?? '?',
+      keyType: key ? (SSH_KEY_TYPES[key[1]] ?? key[1]) : '?',
       fingerprint: key?.[2] ?? '?',
       knownHostsFile: host.knownHostsFiles[0] ?? '~/.ssh/known_hosts',
     });

@@ -15,7 +15,6 @@ import { startAskpass } from './opensshAskpass';
 import { writeConfigWrapper } from './opensshConfig';
 import {
   commandArgs,
-  isSftpBatchSafe,
   masterArgs,
   muxClientOptions,
   sftpBatchArgs,
@@ -113,6 +112,7 @@ export class OpensshTransport implements NodeTransport {
         host,
         timeoutSeconds,
         () => askpass?.hostKeyFingerprint,
+        () => askpass?.asking === true,
         o.signal,
       );
     } catch (err) {
@@ -375,9 +375,6 @@ export class OpensshTransport implements NodeTransport {
   }
 }
 
-/** Is it safe to stage an upload at this path through sftp's batch mode? */
-export { isSftpBatchSafe };
-
 /** A command (or stdio forward) carried by one ssh client process, shaped like an ssh2 channel. */
 class ChildChannel extends Duplex implements CommandChannel {
   readonly stderr: Readable;
@@ -436,6 +433,7 @@ function waitForMaster(
   host: ResolvedHost,
   timeoutSeconds: number,
   askedFingerprint: () => string | undefined,
+  asking: () => boolean,
   signal?: AbortSignal,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -461,8 +459,11 @@ function waitForMaster(
     signal?.addEventListener('abort', onAbort);
     master.on('exit', onExit);
     master.on('error', (err) => finish(errors.transportUnavailable(host.alias, 'openssh', err.message)));
-    // ConnectTimeout covers the TCP connect; this covers a login that stalls after it (a slow proxy, say).
-    const timer = setTimeout(() => finish(errors.connectTimeout(host.alias, timeoutSeconds * 2)), timeoutSeconds * 2000);
+    // ConnectTimeout covers the TCP connect; this covers a login that stalls after it (a slow proxy,
+    // say). A question open in VS Code holds it: a person typing a one-time code is not a stall.
+    const onTimeout = () =>
+      asking() ? (timer = setTimeout(onTimeout, 1000)) : finish(errors.connectTimeout(host.alias, timeoutSeconds * 2));
+    let timer = setTimeout(onTimeout, timeoutSeconds * 2000);
     const poll = setInterval(() => {
       fs.stat(controlPath).then(
         () => finish(),
@@ -493,6 +494,20 @@ export function masterFailure(host: ResolvedHost, stderr: string, timeoutSeconds
   if (/Host key verification failed|No \S+ host key is known/i.test(text)) {
     // OpenSSH shows the fingerprint only when it asks; a strict refusal has none to show.
     return errors.hostKeyRejected(host.alias, askedFingerprint ?? 'not shown by OpenSSH under StrictHostKeyChecking yes');
+  }
+  const viaJump = /(?:channel \d+: open failed: \S+ failed: (.+))|(stdio forwarding failed)/.exec(text);
+  if (viaJump && host.proxyJump.length > 0) {
+    const jump = host.proxyJump[host.proxyJump.length - 1];
+    return errors.proxyJumpFailed(jump.alias, `${host.hostName}:${host.port}`, viaJump[1]?.trim() ?? 'stdio forwarding failed');
+  }
+  if (host.proxyCommand && /kex_exchange_identification|ssh_exchange_identification|Connection closed by UNKNOWN/.test(text)) {
+    // What is left once OpenSSH's own lines are gone is the ProxyCommand's stderr.
+    const own = /kex_exchange_identification|ssh_exchange_identification|Connection closed by UNKNOWN|banner exchange/;
+    const fromProxy = text
+      .split('\n')
+      .filter((l) => !own.test(l))
+      .join('\n');
+    return errors.proxyCommandFailed(host.alias, host.proxyCommand, 'closed the connection before an SSH server answered', fromProxy);
   }
   if (
     /Could not resolve hostname|Connection refused|No route to host|Network is unreachable/i.test(text) &&

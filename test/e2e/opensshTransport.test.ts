@@ -283,4 +283,21 @@ describe('OpenSSH transport: streams, lost connections, cancel and limits (real 
       removeTempDir(dir);
     }
   });
+
+  it('on a forced ssh2 transport, a refused login names the directive ssh2 ignored and the transport that honours it', async () => {
+    const node = sharedNode();
+    const dir = tempDir('gss');
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'wrong')]);
+      const config = customConfig(node, 'gss', [`UserKnownHostsFile ${node.knownHostsPath}`, 'GSSAPIAuthentication yes']);
+      writeFileSync(config, readFileSync(config, 'utf8').replace(node.keyPath, path.join(dir, 'wrong')));
+      const m = managerFor(config, recordingPrompts(), 'ssh2');
+      const err = await expectUserError(m.get('gss').exec(['true']), ErrorCode.AuthFailed);
+      assert.match(err.message, /GSSAPIAuthentication, which the ssh2 transport ignores; .*"openssh"/);
+      assert.doesNotMatch(err.message, /HostName|Port/);
+      m.dispose();
+    } finally {
+      removeTempDir(dir);
+    }
+  });
 });

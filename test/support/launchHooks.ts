@@ -70,7 +70,7 @@ export function workspaceCopy(): string {
 /** Mocha hooks for a debug suite: a root connection to the node and a workspace copy, both cleaned up. */
 export function useConnectionAndWorkspace(
   node: () => TestNode,
-  transport: TransportSetting = 'auto',
+  transport?: TransportSetting,
 ): { conn(): NodeConnection; workspace(): string } {
   let conn: NodeConnection | undefined;
   let workspace: string | undefined;

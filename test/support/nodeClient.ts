@@ -63,10 +63,14 @@ export const TRANSPORTS: readonly TransportSetting[] = (process.env.KRD_TRANSPOR
   .map((t) => t.trim())
   .filter((t): t is TransportSetting => t === 'ssh2' || t === 'openssh' || t === 'auto');
 
+/** KRD_TRANSPORT=openssh runs every suite's default connections over that transport (a whole-suite check). */
+const DEFAULT_TRANSPORT: TransportSetting =
+  process.env.KRD_TRANSPORT === 'openssh' || process.env.KRD_TRANSPORT === 'ssh2' ? process.env.KRD_TRANSPORT : 'auto';
+
 export function managerFor(
   configFile: string,
   prompts: ConnectPrompts = recordingPrompts(),
-  transport: TransportSetting = 'auto',
+  transport: TransportSetting = DEFAULT_TRANSPORT,
   log: Logger = memoryLogger(),
 ): ConnectionManager {
   const resolver = new SshConfigResolver({ userConfigFile: configFile, systemConfigFile: '/nonexistent', env: {} });
@@ -77,7 +81,7 @@ export function connect(
   node: TestNode,
   who: 'root' | 'sudo' | 'needsPassword' = 'root',
   prompts?: ConnectPrompts,
-  transport: TransportSetting = 'auto',
+  transport: TransportSetting = DEFAULT_TRANSPORT,
 ): NodeConnection {
   return managerFor(node.sshConfigPath, prompts, transport).get(node.sshHosts[who]);
 }

@@ -23,7 +23,7 @@ describe('OpenSSH questions through SSH_ASKPASS', () => {
     const text =
       "The authenticity of host '[10.0.0.5]:2222 ([10.0.0.5]:2222)' can't be established.\nED25519 key fingerprint is SHA256:AbCdEf0123.\nThis key is not known by any other names.\nAre you sure you want to continue connecting (yes/no/[fingerprint])? ";
     assert.deepStrictEqual(await answer(text, '', host, prompts, quiet), { answer: 'yes', fingerprint: 'SHA256:AbCdEf0123' });
-    assert.deepStrictEqual(prompts.calls, [{ kind: 'trust', detail: '10.0.0.5:2222 ED25519 SHA256:AbCdEf0123' }]);
+    assert.deepStrictEqual(prompts.calls, [{ kind: 'trust', detail: '10.0.0.5:2222 ssh-ed25519 SHA256:AbCdEf0123' }]);
     assert.strictEqual((await answer(text, '', host, recordingPrompts({ trust: false }), quiet)).answer, 'no');
   });
 
