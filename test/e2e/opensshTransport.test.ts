@@ -260,7 +260,7 @@ describe('OpenSSH transport: streams, lost connections, cancel and limits (real 
       const m1 = managerFor(config, declined, 'openssh');
       const refused = await expectUserError(m1.get('fresh').exec(['true']), ErrorCode.HostKeyUnknownRejected);
       assert.ok(refused.message.includes(fingerprint), refused.message);
-      assert.deepStrictEqual(declined.calls, [{ kind: 'trust', detail: `${node.address}:22 ED25519 ${fingerprint}` }]);
+      assert.deepStrictEqual(declined.calls, [{ kind: 'trust', detail: `${node.address}:22 ssh-ed25519 ${fingerprint}` }]);
       assert.ok(!existsSync(knownHosts), 'nothing was saved');
       m1.dispose();
 
