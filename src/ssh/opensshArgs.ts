@@ -16,6 +16,11 @@ export interface MasterOptions {
   connectTimeoutSeconds: number;
   /** No SSH_ASKPASS to answer questions: then ssh must not ask any (BatchMode). */
   batchMode: boolean;
+  /**
+   * The known_hosts files the resolver found, ~ already expanded with $HOME as the extension does
+   * (ssh would use the passwd entry's home); both transports then check, and save to, the same files.
+   */
+  knownHostsFiles: string[];
 }
 
 /**
@@ -36,6 +41,7 @@ export function masterArgs(o: MasterOptions): string[] {
     '-o',
     'ControlPersist=no',
     ...(o.batchMode ? ['-o', 'BatchMode=yes'] : []),
+    ...(o.knownHostsFiles.length > 0 ? ['-o', `UserKnownHostsFile=${o.knownHostsFiles.map(configWord).join(' ')}`] : []),
     // The user's LocalForward/RemoteForward/RemoteCommand/LocalCommand are for their shells, not for us.
     '-o',
     'ClearAllForwardings=yes',
@@ -140,6 +146,12 @@ export function sftpBinaryFor(sshBinary: string): string {
 
 function targetArgs(target: HostSpec): string[] {
   return [...(target.user !== undefined ? ['-l', target.user] : []), ...(target.port !== undefined ? ['-p', String(target.port)] : [])];
+}
+
+/** One word of an ssh option value: quoted (ssh splits on spaces) and with % doubled (ssh expands tokens). */
+function configWord(word: string): string {
+  const literal = word.replace(/%/g, '%%');
+  return /^[A-Za-z0-9_@+=:,./~-]+$/.test(literal) ? literal : `"${literal.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /** ssh expands % tokens in a ControlPath; ours is literal. */

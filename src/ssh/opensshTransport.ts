@@ -94,6 +94,7 @@ export class OpensshTransport implements NodeTransport {
       keepaliveCountMax: host.keepaliveCountMax,
       connectTimeoutSeconds: timeoutSeconds,
       batchMode: !o.prompts,
+      knownHostsFiles: host.knownHostsFiles,
     });
     o.log.debug(`openssh master: ${o.sshBinary} ${args.join(' ')}`);
     let stopMaster = () => undefined as void;

@@ -37,6 +37,7 @@ describe('openssh transport argv', () => {
       keepaliveCountMax: 3,
       connectTimeoutSeconds: 10,
       batchMode: true,
+      knownHostsFiles: ['/home/me/.ssh/known_hosts', '/home/me/my hosts%1'],
     });
     assert.deepStrictEqual(argv.slice(0, 4), ['-F', '/tmp/krd-ssh-abc/config', '-l', 'kube']);
     assert.ok(!argv.includes('-p'));
@@ -49,6 +50,7 @@ describe('openssh transport argv', () => {
     assert.strictEqual(o.get('ServerAliveInterval'), '15');
     assert.strictEqual(o.get('ConnectTimeout'), '10');
     assert.ok(!o.has('StrictHostKeyChecking'), 'host key checking stays as the user configured it');
+    assert.strictEqual(o.get('UserKnownHostsFile'), '/home/me/.ssh/known_hosts "/home/me/my hosts%%1"', 'the files the resolver found');
     const asking = masterArgs({
       sshBinary: 'ssh',
       configFile: '/c',
@@ -58,6 +60,7 @@ describe('openssh transport argv', () => {
       keepaliveCountMax: 3,
       connectTimeoutSeconds: 10,
       batchMode: false,
+      knownHostsFiles: [],
     });
     assert.ok(!options(asking).has('BatchMode'), 'with SSH_ASKPASS to answer, ssh may ask');
   });
