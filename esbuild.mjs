@@ -33,7 +33,8 @@ const optionalNativeParts = {
 const ssh2Beside = {
   name: 'ssh2-beside',
   setup(build) {
-    build.onResolve({ filter: /^ssh2$/ }, () => ({ path: './ssh2.js', external: true }));
+    // src/ssh/opensshSftp.ts drives ssh2's SFTP class directly; ssh2.js carries it as `SFTP`.
+    build.onResolve({ filter: /^ssh2$|^ssh2\/lib\/protocol\/SFTP\.js$/ }, () => ({ path: './ssh2.js', external: true }));
   },
 };
 
@@ -52,7 +53,11 @@ const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir, plugins: [optionalNativeParts, ssh2Beside] },
   {
     ...common,
-    stdin: { contents: "module.exports = require('ssh2');", resolveDir: import.meta.dirname, loader: 'js' },
+    stdin: {
+      contents: "module.exports = require('ssh2'); module.exports.SFTP = require('ssh2/lib/protocol/SFTP.js').SFTP;",
+      resolveDir: import.meta.dirname,
+      loader: 'js',
+    },
     outfile: `${outdir}/ssh2.js`,
     plugins: [optionalNativeParts],
   },

@@ -25,6 +25,7 @@ import {
   unitHashes,
   waitRestored,
 } from './lib.mjs';
+import { benchOpensshTransport } from './opensshTransport.mjs';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 2 : 5;
@@ -638,6 +639,7 @@ async function main() {
       cpSync(debugPadded, cached);
       await benchUnchanged(node, conn, cached);
       await benchDap(node, conn);
+      await benchOpensshTransport({ node, file: debugPadded, rounds: ROUNDS, dapRequests: DAP_REQUESTS, dapRound, rows, results, log });
       conn.disconnect();
       await benchFirstStop(node, cached, path.join(work, 'kubelet-src'), hashes);
     }

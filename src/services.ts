@@ -30,6 +30,10 @@ export function createServices(context: vscode.ExtensionContext): Services {
       get defaultTimeoutSeconds() {
         return settings().get<number>('ssh.connectTimeoutSeconds', 15);
       },
+      transport: () => {
+        const value = settings().get<string>('ssh.transport', 'auto');
+        return value === 'ssh2' || value === 'openssh' ? value : 'auto';
+      },
     },
     asLogger(logs.ssh),
   );

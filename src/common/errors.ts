@@ -16,6 +16,9 @@ export const enum ErrorCode {
   SshConfigInvalid = 'KRD1010',
   ProxyCommandFailed = 'KRD1011',
   HandshakeClosed = 'KRD1012',
+  TransportUnavailable = 'KRD1013',
+  DirectiveNeedsOpenssh = 'KRD1014',
+  OpensshFailed = 'KRD1015',
   SudoNeedsPassword = 'KRD1101',
   RemoteCommandFailed = 'KRD1102',
   Cancelled = 'KRD1103',
@@ -152,6 +155,29 @@ export const errors = {
     new UserError(ErrorCode.ConnectionLost, `The SSH connection to ${host} was lost (${cause}). It is reopened on the next use.`, [
       'retry',
     ]),
+  transportUnavailable: (host: string, transport: string, why: string) =>
+    new UserError(
+      ErrorCode.TransportUnavailable,
+      `${host} cannot use the ${transport} transport: ${why}. Install the OpenSSH client (ssh, sftp), or set kubelet.ssh.transport to "auto".`,
+      ['openSettings'],
+    ),
+  /** ssh2 cannot log in with what the config asks for; only the system's OpenSSH can. */
+  directiveNeedsOpenssh: (host: string, directives: string[], context: 'ssh2' | 'no-ssh') =>
+    new UserError(
+      ErrorCode.DirectiveNeedsOpenssh,
+      context === 'ssh2'
+        ? `The SSH config for ${host} uses ${directives.join(', ')}, which the ssh2 transport cannot do, and kubelet.ssh.transport is "ssh2". Set kubelet.ssh.transport to "auto" or "openssh" so the system's OpenSSH logs in.`
+        : `The SSH config for ${host} uses ${directives.join(', ')}, which only the openssh transport can do, and there is no ssh program on this machine. Install the OpenSSH client, or change the SSH config.`,
+      ['openSettings', 'openSshConfig'],
+    ),
+  /** The openssh transport's ssh could not log in or connect; its own words are the cause. */
+  opensshFailed: (host: string, what: string, remedy: string, stderr: string) =>
+    new UserError(
+      ErrorCode.OpensshFailed,
+      `OpenSSH (the openssh transport) could not ${what} ${host}${stderr.trim() ? `: ${lastLine(stderr)}` : ''}. ${remedy}`,
+      ['retry', 'showLog', 'openSshConfig'],
+      stderr,
+    ),
   sudoNeedsPassword: (host: string, user: string) =>
     new UserError(
       ErrorCode.SudoNeedsPassword,

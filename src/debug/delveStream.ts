@@ -1,12 +1,11 @@
 // Opens a byte stream to Delve's server on the node's loopback, carried by the SSH connection. Delve
 // runs as root and keeps its default --only-same-user, so it accepts only root peers: a root login
-// uses a direct-tcpip channel (forwardOut, whose peer is root's sshd); any other login goes through a
-// relay that `sudo -n` starts as root on an exec channel, so Delve's peer is root there too and no
-// other local user can ever drive it.
+// uses a direct-tcpip channel (forwardOut, or `ssh -W` on the openssh transport; its peer is root's
+// sshd); any other login goes through a relay that `sudo -n` starts as root on an exec channel, so
+// Delve's peer is root there too and no other local user can ever drive it.
 import type { Duplex } from 'stream';
 import { errors } from '../common/errors';
 import type { NodeConnection } from '../ssh/nodeConnection';
-import { openExecChannel } from '../ssh/remoteExec';
 import { shellCommand } from '../ssh/shellQuote';
 
 /** How long to wait, after the relay exited, for the rest of what it wrote to stderr. */
@@ -41,12 +40,12 @@ export async function openDelveStream(node: NodeConnection, port: number, signal
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`${port} is not a TCP port.`);
   }
-  const client = await node.client(signal);
+  await node.connect(signal);
   if (node.user === 'root') {
     return node.forwardOut('127.0.0.1', port);
   }
   const command = shellCommand(['sudo', '-n', '--', 'bash', '-c', RELAY_SCRIPT, RELAY_NAME, String(port)]);
-  const channel = await openExecChannel(client, command, signal);
+  const channel = await node.openCommand(command, signal);
   return new Promise<Duplex>((resolve, reject) => {
     let stderr = '';
     let settled = false;

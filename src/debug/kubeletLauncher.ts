@@ -205,7 +205,7 @@ interface NodeFacts {
 
 /** Everything about the node that can refuse the session, read before anything is built or changed. */
 async function checkNode(node: NodeConnection, config: KubeletLaunchConfig, paths: SafeguardPaths, hooks: LaunchHooks): Promise<NodeFacts> {
-  await node.client(hooks.signal);
+  await node.connect(hooks.signal);
   await node.runAsRoot('a root check (sudo -n true)', ['true'], { signal: hooks.signal });
   await refuseIfHeld(node, paths, hooks.signal);
   const status = await readUnitStatus(node, config.unit, hooks.signal);

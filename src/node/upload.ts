@@ -1,12 +1,14 @@
 // Uploads the debug binary: skipped when the node already has the same SHA-256; otherwise SFTP with
 // several large requests in flight into a temporary file that is renamed into place, so a half-sent
-// binary never sits where the kubelet could run it. 8 × 128 KiB in flight measured best for ssh2
-// (120 MiB on loopback: 0.84 s, against 1.92 s with fastPut's default 64 × 32 KiB and 1.85 s for scp).
+// binary never sits where the kubelet could run it. The transport copies the bytes its fastest way:
+// ssh2 fastPut with 8 × 128 KiB in flight, or OpenSSH's sftp -B 32768 -R 8 (see SSH-PERF.md).
 import { createHash, randomBytes } from 'crypto';
 import { createReadStream, promises as fs } from 'fs';
 import * as path from 'path';
 import { errors, ErrorCode, UserError } from '../common/errors';
 import type { NodeConnection } from '../ssh/nodeConnection';
+import { isSftpBatchSafe } from '../ssh/opensshArgs';
+import type { PutFileError } from '../ssh/transport';
 
 export interface UploadProgress {
   transferred: number;
@@ -102,57 +104,37 @@ export async function uploadBinary(
 
   const asRoot = node.user === 'root';
   const dir = path.posix.dirname(remotePath);
+  const nextToTarget = `${dir}/.${path.posix.basename(remotePath)}.upload-${randomBytes(4).toString('hex')}`;
   // Root writes next to the target, so the rename is atomic; others stage in /var/tmp and sudo-install.
-  const staging = asRoot
-    ? `${dir}/.${path.posix.basename(remotePath)}.upload-${randomBytes(4).toString('hex')}`
-    : `/var/tmp/krd-upload-${randomBytes(6).toString('hex')}`;
-  if (asRoot) {
+  // OpenSSH's sftp batch takes only plain paths, so an unusual target directory stages in /var/tmp too.
+  const atomic = asRoot && (node.transportKind !== 'openssh' || isSftpBatchSafe(nextToTarget));
+  const staging = atomic ? nextToTarget : `/var/tmp/krd-upload-${randomBytes(6).toString('hex')}`;
+  if (atomic) {
     await node.runAsRoot(`creating ${dir}`, ['mkdir', '-p', '--', dir]);
   }
-  const sftp = await node.sftp();
   try {
-    await new Promise<void>((resolve, reject) => {
-      let last = started;
-      let aborted = false;
-      const onAbort = () => {
-        aborted = true;
-        // ssh2 cannot stop a fastPut; ending the SFTP session fails its requests at once.
-        sftp.end();
-        reject(errors.cancelled());
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      sftp.fastPut(
-        localPath,
-        staging,
-        {
-          concurrency: options.concurrency ?? 8,
-          chunkSize: options.chunkSize ?? 128 * 1024,
-          mode: 0o755,
-          step: (transferred, _chunk, total) => {
-            const now = Date.now();
-            if (now - last > 200 || transferred === total) {
-              last = now;
-              const seconds = Math.max((now - started) / 1000, 0.001);
-              options.onProgress?.({ transferred, total, bytesPerSecond: transferred / seconds });
-            }
-          },
-        },
-        (err) => {
-          options.signal?.removeEventListener('abort', onAbort);
-          if (aborted) {
-            return;
-          }
-          if (err) {
-            reject(mapUploadError(node, err, remotePath));
-          } else {
-            resolve();
+    let last = 0; // the first report goes out at once, then at most one every 200 ms
+    await node
+      .putFile(localPath, staging, {
+        mode: 0o755,
+        signal: options.signal,
+        concurrency: options.concurrency,
+        chunkSize: options.chunkSize,
+        onProgress: (transferred, total) => {
+          const now = Date.now();
+          if (now - last > 200 || transferred === total) {
+            last = now;
+            const seconds = Math.max((now - started) / 1000, 0.001);
+            options.onProgress?.({ transferred, total, bytesPerSecond: transferred / seconds });
           }
         },
-      );
-    });
+      })
+      .catch((err: PutFileError) => {
+        throw err instanceof UserError ? err : mapUploadError(node, err, remotePath);
+      });
     // Into place, then record what is there; SSH's MACs already vouch for the bytes, the size check
     // catches a transfer cut short.
-    const place = asRoot ? 'mv -f -- "$1" "$2"' : 'install -D -m 0755 -- "$1" "$2" && rm -f -- "$1"';
+    const place = atomic ? 'mv -f -- "$1" "$2"' : 'install -D -m 0755 -- "$1" "$2" && rm -f -- "$1"';
     const placed = await node.runAsRoot('moving the binary into place', [
       '/bin/sh',
       '-c',
@@ -178,7 +160,7 @@ export async function uploadBinary(
   return { skipped: false, bytes: size, seconds: (Date.now() - started) / 1000, sha256: localSha };
 }
 
-function mapUploadError(node: NodeConnection, err: Error & { code?: number }, remotePath: string): UserError {
+function mapUploadError(node: NodeConnection, err: PutFileError, remotePath: string): UserError {
   // SFTP "Failure" (4) on write is what OpenSSH's sftp-server answers for ENOSPC and EDQUOT.
   if (err.code === 4 || /no space|quota/i.test(err.message)) {
     return new UserError(

@@ -1,13 +1,19 @@
 // One shared SSH connection per node: concurrent callers share one attempt, keepalives notice a
 // dead link, a lost connection is reported and reopened on the next use, and Disconnect is explicit.
+// The bytes go through a transport (ssh2, or the system's OpenSSH) chosen per node at connect time.
 import { EventEmitter } from 'events';
-import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
-import { errors, UserError } from '../common/errors';
+import type { Client, SFTPWrapper } from 'ssh2';
+import type { Duplex } from 'stream';
+import { ErrorCode, errors, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { connectHost, ConnectOptions, OpenConnection } from './connect';
-import { ExecOptions, ExecResult, execOn } from './remoteExec';
+import { connectHost, ConnectOptions } from './connect';
+import { OpensshTransport } from './opensshTransport';
+import { ExecOptions, ExecResult } from './remoteExec';
 import { shellCommand } from './shellQuote';
+import { Ssh2Transport } from './ssh2Transport';
 import type { ResolvedHost, SshConfigResolver } from './sshConfig';
+import type { CommandChannel, NodeTransport, PutFileOptions } from './transport';
+import { chooseTransport, OpensshOnlyDirective, TransportKind, TransportSetting } from './transportChoice';
 
 export type ConnectionState =
   | { kind: 'idle' }
@@ -20,9 +26,14 @@ export interface NodeConnectionEvents {
   state: [ConnectionState];
 }
 
+export interface NodeConnectionOptions extends Omit<ConnectOptions, 'signal'> {
+  /** kubelet.ssh.transport, read at each connect so a changed setting applies to the next connection. */
+  transport?: () => TransportSetting;
+}
+
 export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
-  private open?: OpenConnection;
-  private attempt?: Promise<OpenConnection>;
+  private open?: NodeTransport;
+  private attempt?: Promise<NodeTransport>;
   private sftpSession?: Promise<SFTPWrapper>;
   private currentState: ConnectionState = { kind: 'idle' };
   private resolved?: ResolvedHost;
@@ -30,7 +41,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
   constructor(
     readonly spec: string,
     private readonly resolver: SshConfigResolver,
-    private readonly options: Omit<ConnectOptions, 'signal'>,
+    private readonly options: NodeConnectionOptions,
     private readonly log: Logger,
   ) {
     super();
@@ -45,44 +56,51 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     return this.resolved?.user;
   }
 
-  /** The connected client, opening the connection if needed. Concurrent callers share one attempt. */
-  async client(signal?: AbortSignal): Promise<Client> {
+  /** Which transport carries the connection, once connected. */
+  get transportKind(): TransportKind | undefined {
+    return this.open?.kind;
+  }
+
+  /** Opens the connection if needed. Concurrent callers share one attempt. */
+  async connect(signal?: AbortSignal): Promise<NodeTransport> {
     if (this.open) {
-      return this.open.client;
+      return this.open;
     }
     if (!this.attempt) {
-      this.attempt = this.connect(signal).finally(() => {
+      this.attempt = this.start(signal).finally(() => {
         this.attempt = undefined;
       });
     }
-    return (await this.attempt).client;
+    return this.attempt;
   }
 
-  private async connect(signal?: AbortSignal): Promise<OpenConnection> {
+  /** The ssh2 client, for code that needs ssh2 itself; only the ssh2 transport has one. */
+  async client(signal?: AbortSignal): Promise<Client> {
+    const transport = await this.connect(signal);
+    if (!(transport instanceof Ssh2Transport)) {
+      throw new Error(`${this.spec} is connected through the system's OpenSSH, which has no ssh2 client.`);
+    }
+    return transport.open.client;
+  }
+
+  private async start(signal?: AbortSignal): Promise<NodeTransport> {
     this.setState({ kind: 'connecting' });
     try {
       this.resolved = await this.resolver.resolve(this.spec);
-      const open = await connectHost(this.resolved, { ...this.options, signal });
-      this.open = open;
-      const onGone = (cause: string) => {
-        if (this.open !== open) {
+      const transport = await this.openTransport(this.resolved, signal);
+      this.open = transport;
+      transport.onLost((cause) => {
+        if (this.open !== transport) {
           return;
         }
         this.open = undefined;
         this.sftpSession = undefined;
-        for (const c of open.chain) {
-          c.end();
-        }
         const error = errors.connectionLost(this.spec, cause);
         this.log.warn(error.message);
         this.setState({ kind: 'lost', error });
-      };
-      for (const c of open.chain) {
-        c.on('error', (err: Error) => onGone(err.message));
-        c.on('close', () => onGone('closed by the node or the network'));
-      }
+      });
       this.setState({ kind: 'ready', user: this.resolved.user, hostName: this.resolved.hostName });
-      return open;
+      return transport;
     } catch (err) {
       const error = err instanceof UserError ? err : errors.unreachable(this.spec, (err as Error).message);
       this.setState({ kind: 'failed', error });
@@ -90,9 +108,42 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     }
   }
 
+  private async openTransport(resolved: ResolvedHost, signal?: AbortSignal): Promise<NodeTransport> {
+    // The resolver has just run ssh -G; its sshBinary is false when there is no ssh here.
+    const openssh = this.resolver.openssh;
+    const setting = this.options.transport?.() ?? 'auto';
+    const decision = chooseTransport(setting, resolved.opensshOnly, openssh.sshBinary !== false, this.spec);
+    if (decision.transport === 'none') {
+      this.log.error(`${this.spec}: no transport can connect: ${decision.error.message}`);
+      throw decision.error;
+    }
+    this.log.info(`${this.spec}: using the ${decision.transport} transport (${decision.reason}).`);
+    for (const d of decision.ignored) {
+      this.log.warn(`${this.spec}: ${d.directive} ${d.value} is ignored by the ssh2 transport (the openssh transport would honour it).`);
+    }
+    if (decision.transport === 'openssh') {
+      return OpensshTransport.start(resolved, {
+        sshBinary: openssh.sshBinary || 'ssh',
+        userConfigFile: openssh.userConfigFile,
+        systemConfigFile: openssh.systemConfigFile,
+        env: openssh.env,
+        defaultTimeoutSeconds: this.options.defaultTimeoutSeconds,
+        log: this.log,
+        signal,
+        prompts: this.options.prompts,
+      });
+    }
+    const open = await connectHost(resolved, { ...this.options, signal }).catch((err: unknown) => {
+      throw decision.ignored.length > 0 && err instanceof UserError && err.code === ErrorCode.AuthFailed
+        ? withIgnoredDirectives(err, decision.ignored)
+        : err;
+    });
+    return new Ssh2Transport(open, () => this.sftp());
+  }
+
   /** Runs an argv (each word shell-quoted) as the login user. */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return execOn(await this.client(options.signal), shellCommand(argv), options);
+    return (await this.connect(options.signal)).exec(shellCommand(argv), options);
   }
 
   /**
@@ -100,9 +151,9 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
    * at once instead of waiting for a password nobody can type.
    */
   async execAsRoot(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const client = await this.client(options.signal);
+    const transport = await this.connect(options.signal);
     const root = this.resolved?.user === 'root';
-    const result = await execOn(client, shellCommand(root ? argv : ['sudo', '-n', '--', ...argv]), options);
+    const result = await transport.exec(shellCommand(root ? argv : ['sudo', '-n', '--', ...argv]), options);
     if (!root && result.code === 1 && /sudo: (a password is required|a terminal is required)/.test(result.stderr)) {
       throw errors.sudoNeedsPassword(this.spec, this.resolved?.user ?? '?');
     }
@@ -118,33 +169,41 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     return result;
   }
 
+  /** A command whose streams the caller carries (a relay); `command` is already shell-quoted. */
+  async openCommand(command: string, signal?: AbortSignal): Promise<CommandChannel> {
+    return (await this.connect(signal)).openCommand(command, signal);
+  }
+
   /** One SFTP session per connection, opened on first use. */
   async sftp(): Promise<SFTPWrapper> {
-    const client = await this.client();
+    const transport = await this.connect();
     if (!this.sftpSession) {
-      this.sftpSession = new Promise<SFTPWrapper>((resolve, reject) => {
-        client.sftp((err, sftp) => {
-          if (err) {
+      const session = transport.openSftp().then((sftp) => {
+        sftp.on('close', () => {
+          if (this.sftpSession === session) {
             this.sftpSession = undefined;
-            reject(err);
-            return;
           }
-          sftp.on('close', () => {
-            this.sftpSession = undefined;
-          });
-          resolve(sftp);
         });
+        return sftp;
+      });
+      this.sftpSession = session;
+      session.catch(() => {
+        if (this.sftpSession === session) {
+          this.sftpSession = undefined;
+        }
       });
     }
     return this.sftpSession;
   }
 
   /** A TCP stream to host:port as seen from the node, carried inside the SSH connection. */
-  async forwardOut(host: string, port: number): Promise<ClientChannel> {
-    const client = await this.client();
-    return new Promise((resolve, reject) => {
-      client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => (err ? reject(err) : resolve(stream)));
-    });
+  async forwardOut(host: string, port: number): Promise<Duplex> {
+    return (await this.connect()).forwardOut(host, port);
+  }
+
+  /** Copies a local file to the node, as fast as the transport can. */
+  async putFile(localPath: string, remotePath: string, options: PutFileOptions): Promise<void> {
+    return (await this.connect(options.signal)).putFile(localPath, remotePath, options);
   }
 
   disconnect(): void {
@@ -152,9 +211,7 @@ export class NodeConnection extends EventEmitter<NodeConnectionEvents> {
     this.open = undefined;
     this.sftpSession = undefined;
     if (open) {
-      for (const c of [...open.chain].reverse()) {
-        c.end();
-      }
+      open.close();
       this.log.info(`Disconnected from ${this.spec}.`);
     }
     this.setState({ kind: 'idle' });
@@ -173,7 +230,7 @@ export class ConnectionManager {
 
   constructor(
     private readonly resolver: SshConfigResolver,
-    private readonly options: Omit<ConnectOptions, 'signal'>,
+    private readonly options: NodeConnectionOptions,
     private readonly log: Logger,
   ) {}
 
@@ -206,4 +263,15 @@ export class ConnectionManager {
     this.connections.clear();
     this.listeners.clear();
   }
+}
+
+/** A refused login on ssh2 may be what a directive only OpenSSH honours was for: name it, and the way out. */
+function withIgnoredDirectives(err: UserError, ignored: OpensshOnlyDirective[]): UserError {
+  const names = ignored.map((d) => d.directive).join(', ');
+  return new UserError(
+    err.code,
+    `${err.message} The SSH config also sets ${names}, which the ssh2 transport ignores; set kubelet.ssh.transport to "auto" or "openssh" to log in with the system's OpenSSH.`,
+    [...err.remedies, 'openSettings'],
+    err.detail,
+  );
 }

@@ -14,8 +14,8 @@ export interface SshGRequest {
   sshBinary: string;
   /** The user config the extension reads; passed to ssh with -F. */
   userConfigFile: string;
-  /** Read after the user config, as ssh does without -F (which would otherwise skip it). */
-  systemConfigFile: string;
+  /** Read after the user config, as ssh does without -F (which would otherwise skip it); undefined to read the user's alone. */
+  systemConfigFile: string | undefined;
   host: string;
   user?: string;
   port?: number;
@@ -27,14 +27,9 @@ const SSH_G_TIMEOUT_MS = 15_000;
 
 /** Resolves the host with ssh -G, or returns undefined when no ssh binary exists. */
 export async function resolveWithSsh(request: SshGRequest): Promise<SshDirectives | undefined> {
-  // -F makes ssh skip the system config, so a private file includes both in ssh's own order.
-  // Include'd files keep their own Host/Match state, and a missing file includes nothing.
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'krd-ssh-g-'));
   try {
-    const wrapper = path.join(dir, 'config');
-    await fs.writeFile(wrapper, `Include ${quote(request.userConfigFile)}\nHost *\nInclude ${quote(request.systemConfigFile)}\n`, {
-      mode: 0o600,
-    });
+    const wrapper = await writeConfigWrapper(dir, request.userConfigFile, request.systemConfigFile);
     const args = ['-G', '-F', wrapper];
     if (request.user !== undefined) {
       args.push('-l', request.user);
@@ -61,6 +56,17 @@ export async function resolveWithSsh(request: SshGRequest): Promise<SshDirective
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * -F makes ssh skip the system config, so a private file includes both in ssh's own order.
+ * Include'd files keep their own Host/Match state, and a missing file includes nothing.
+ */
+export async function writeConfigWrapper(dir: string, userConfigFile: string, systemConfigFile: string | undefined): Promise<string> {
+  const wrapper = path.join(dir, 'config');
+  const system = systemConfigFile === undefined ? '' : `Host *\nInclude ${quote(systemConfigFile)}\n`;
+  await fs.writeFile(wrapper, `Include ${quote(userConfigFile)}\n${system}`, { mode: 0o600 });
+  return wrapper;
 }
 
 export function parseSshG(stdout: string): SshDirectives {

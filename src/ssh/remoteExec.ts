@@ -28,7 +28,6 @@ const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
 export const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
 
 export function execOn(client: Client, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  const max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(errors.cancelled());
@@ -39,56 +38,27 @@ export function execOn(client: Client, command: string, options: ExecOptions = {
         reject(err);
         return;
       }
-      const out: Buffer[] = [];
-      const errOut: Buffer[] = [];
-      let outLen = 0;
-      let errLen = 0;
+      const output = new ExecOutput(options);
+      const watch = watchExec(options, () => channel.close());
       let code: number | null = null;
       let signalName: string | undefined;
-      let cancelled = false;
-      let timedOut = false;
-      const onAbort = () => {
-        cancelled = true;
-        channel.close();
-      };
-      options.signal?.addEventListener('abort', onAbort);
-      const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-      const timer = Number.isFinite(limit)
-        ? setTimeout(() => {
-            timedOut = true;
-            channel.close();
-          }, limit)
-        : undefined;
-      channel.on('data', (chunk: Buffer) => {
-        options.onStdout?.(chunk);
-        if (outLen < max) {
-          out.push(chunk);
-          outLen += chunk.length;
-        }
-      });
-      channel.stderr.on('data', (chunk: Buffer) => {
-        options.onStderr?.(chunk);
-        if (errLen < max) {
-          errOut.push(chunk);
-          errLen += chunk.length;
-        }
-      });
+      channel.on('data', output.stdout);
+      channel.stderr.on('data', output.stderr);
       channel.on('exit', (exitCode: number | null, sig?: string) => {
         code = exitCode;
         signalName = sig;
       });
       channel.on('close', () => {
-        options.signal?.removeEventListener('abort', onAbort);
-        clearTimeout(timer);
-        if (cancelled) {
+        watch.done();
+        if (watch.cancelled) {
           reject(errors.cancelled());
           return;
         }
-        if (timedOut && code === null) {
-          reject(errors.remoteCommandTimedOut(command, limit / 1000));
+        if (watch.timedOut && code === null) {
+          reject(errors.remoteCommandTimedOut(command, watch.limitMs / 1000));
           return;
         }
-        resolve({ code, signal: signalName, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+        resolve(output.result(code, signalName));
       });
       if (options.stdin !== undefined) {
         channel.end(options.stdin);
@@ -97,6 +67,72 @@ export function execOn(client: Client, command: string, options: ExecOptions = {
       }
     });
   });
+}
+
+/** A command's output for its ExecResult, each stream kept up to maxBuffer; the callbacks see all. */
+export class ExecOutput {
+  private readonly out: Buffer[] = [];
+  private readonly errOut: Buffer[] = [];
+  private outLen = 0;
+  private errLen = 0;
+  private readonly max: number;
+
+  constructor(private readonly options: ExecOptions) {
+    this.max = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  }
+
+  readonly stdout = (chunk: Buffer): void => {
+    this.options.onStdout?.(chunk);
+    if (this.outLen < this.max) {
+      this.out.push(chunk);
+      this.outLen += chunk.length;
+    }
+  };
+
+  readonly stderr = (chunk: Buffer): void => {
+    this.options.onStderr?.(chunk);
+    if (this.errLen < this.max) {
+      this.errOut.push(chunk);
+      this.errLen += chunk.length;
+    }
+  };
+
+  result(code: number | null, signal: string | undefined): ExecResult {
+    return { code, signal, stdout: Buffer.concat(this.out).toString('utf8'), stderr: Buffer.concat(this.errOut).toString('utf8') };
+  }
+}
+
+/** The abort signal and time limit of one command: both call `stop`, and say afterwards which did. */
+export function watchExec(
+  options: ExecOptions,
+  stop: () => void,
+): { readonly cancelled: boolean; readonly timedOut: boolean; limitMs: number; done(): void } {
+  const state = { cancelled: false, timedOut: false };
+  const onAbort = () => {
+    state.cancelled = true;
+    stop();
+  };
+  options.signal?.addEventListener('abort', onAbort);
+  const limitMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+  const timer = Number.isFinite(limitMs)
+    ? setTimeout(() => {
+        state.timedOut = true;
+        stop();
+      }, limitMs)
+    : undefined;
+  return {
+    get cancelled() {
+      return state.cancelled;
+    },
+    get timedOut() {
+      return state.timedOut;
+    },
+    limitMs,
+    done() {
+      options.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Opens an exec channel for a command whose streams the caller carries itself (a relay, say). */

@@ -7,6 +7,7 @@ import SSHConfig from 'ssh-config';
 import { errors } from '../common/errors';
 import { isLiteralHost } from './hostPatterns';
 import { resolveWithSsh, SshDirectives } from './opensshConfig';
+import { needsUserOnlyCheck, OpensshOnlyDirective, opensshOnlyDirectives } from './transportChoice';
 
 export interface ResolvedHost {
   /** What the user named: an alias or user@host:port. */
@@ -29,6 +30,10 @@ export interface ResolvedHost {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   connectTimeoutSeconds?: number;
+  /** What the config asks for that only the system's OpenSSH does (certificates, GSSAPI, …). */
+  opensshOnly: OpensshOnlyDirective[];
+  /** How to name this host to the system's ssh, exactly as the user wrote it. */
+  sshTarget: HostSpec;
 }
 
 export interface SshConfigSource {
@@ -45,6 +50,8 @@ export interface SshConfigSource {
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_JUMP_HOPS = 8;
+/** A Match line with an exec criterion (`Match host x exec "test -f FLAG"`). */
+const MATCH_EXEC = /^\s*match\b[^\n#]*\bexec\b/im;
 
 export class SshConfigResolver {
   private readonly homeDir: string;
@@ -95,7 +102,7 @@ export class SshConfigResolver {
       throw errors.badHostSpec(`${spec} (ProxyJump chain longer than ${MAX_JUMP_HOPS} hops, or a loop)`);
     }
     const parsed = parseHostSpec(spec);
-    const computed = await this.lookup(parsed);
+    const computed = await this.lookup(parsed, true);
     const one = (key: string): string | undefined => computed.get(key)?.[0];
     const many = (key: string): string[] => computed.get(key) ?? [];
 
@@ -168,16 +175,31 @@ export class SshConfigResolver {
       keepaliveIntervalMs: (aliveInterval && aliveInterval > 0 ? aliveInterval : 15) * 1000,
       keepaliveCountMax: toInt(one('serveralivecountmax')) ?? 3,
       connectTimeoutSeconds: toInt(one('connecttimeout')),
+      opensshOnly: opensshOnlyDirectives(
+        computed,
+        needsUserOnlyCheck(computed) ? await this.lookup(parsed, false) : undefined,
+        MATCH_EXEC.test(await this.readConfigText(this.userConfigFile, 0)),
+      ),
+      sshTarget: parsed,
     };
   }
 
-  /** The directives OpenSSH would use for this host: from `ssh -G` when ssh exists, else from our parser. */
-  private async lookup(parsed: HostSpec): Promise<SshDirectives> {
+  /** The ssh program and config files the openssh transport runs with (false: no ssh here). */
+  get openssh(): { sshBinary: string | false; userConfigFile: string; systemConfigFile: string; env: NodeJS.ProcessEnv } {
+    return { sshBinary: this.sshBinary, userConfigFile: this.userConfigFile, systemConfigFile: this.systemConfigFile, env: this.env };
+  }
+
+  /**
+   * The directives OpenSSH would use for this host: from `ssh -G` when ssh exists, else from our
+   * parser. `withSystemConfig: false` reads the user's config alone, to tell what the user set
+   * from what the distribution's /etc/ssh/ssh_config sets for everyone.
+   */
+  private async lookup(parsed: HostSpec, withSystemConfig: boolean): Promise<SshDirectives> {
     if (this.sshBinary) {
       const fromSsh = await resolveWithSsh({
         sshBinary: this.sshBinary,
         userConfigFile: this.userConfigFile,
-        systemConfigFile: this.systemConfigFile,
+        systemConfigFile: withSystemConfig ? this.systemConfigFile : undefined,
         host: parsed.host,
         user: parsed.user,
         port: parsed.port,
@@ -188,7 +210,8 @@ export class SshConfigResolver {
       }
       this.sshBinary = false;
     }
-    const text = (await this.readConfigText(this.userConfigFile, 0)) + '\nHost *\n' + (await this.readConfigText(this.systemConfigFile, 0));
+    const system = withSystemConfig ? '\nHost *\n' + (await this.readConfigText(this.systemConfigFile, 0)) : '';
+    const text = (await this.readConfigText(this.userConfigFile, 0)) + system;
     const computed = SSHConfig.parse(text).compute(
       { Host: parsed.host, User: parsed.user },
       { ignoreCase: true, matchExec: false },

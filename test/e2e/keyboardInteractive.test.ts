@@ -1,12 +1,13 @@
 // keyboard-interactive as a second factor against real sshd and PAM: for these tests only, the node
 // wants a key and then PAM's password prompt from the needpw user (AuthenticationMethods), and the
-// answers go through the core's prompts interface, as the VS Code input box gives them.
+// answers go through the core's prompts interface, as the VS Code input box gives them (on the openssh
+// transport, through SSH_ASKPASS).
 import * as assert from 'assert';
 import { readFileSync } from 'fs';
 import { ErrorCode } from '../../src/common/errors';
 import type { TestNode } from '../node/testNode';
 import { expectUserError } from '../support/expectUserError';
-import { connect, customConfig, managerFor, recordingPrompts } from '../support/nodeClient';
+import { connect, customConfig, managerFor, recordingPrompts, TRANSPORTS } from '../support/nodeClient';
 import { keyOnlyLogin, setSecondFactor } from '../support/secondFactor';
 import { sharedNode } from './hooks';
 
@@ -30,18 +31,21 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
     assert.match(await keyOnlyLogin(node), /Permission denied \(keyboard-interactive\)/);
   });
 
-  it('logs in with the key and then the PAM password, asked once with echo off', async () => {
-    const prompts = recordingPrompts({ keyboardInteractive: (prompt) => (/password/i.test(prompt) ? password : undefined) });
-    const conn = connect(node, 'needsPassword', prompts);
-    try {
-      assert.strictEqual((await conn.exec(['id', '-un'])).stdout.trim(), 'needpw');
-    } finally {
-      conn.disconnect();
-    }
-    assert.deepStrictEqual(prompts.calls, [
-      { kind: 'keyboard-interactive', detail: `needpw@${node.sshHosts.needsPassword} "Password: " echo=false` },
-    ]);
-  });
+  for (const transport of TRANSPORTS) {
+    it(`logs in with the key and then the PAM password, asked once with echo off (over ${transport})`, async () => {
+      const prompts = recordingPrompts({ keyboardInteractive: (prompt) => (/password/i.test(prompt) ? password : undefined) });
+      const conn = connect(node, 'needsPassword', prompts, transport);
+      try {
+        assert.strictEqual((await conn.exec(['id', '-un'])).stdout.trim(), 'needpw');
+        assert.strictEqual(conn.transportKind, transport);
+      } finally {
+        conn.disconnect();
+      }
+      assert.deepStrictEqual(prompts.calls, [
+        { kind: 'keyboard-interactive', detail: `needpw@${node.sshHosts.needsPassword} "Password: " echo=false` },
+      ]);
+    });
+  }
 
   it('says the first factor passed and the second did not, for a wrong answer', async () => {
     const prompts = recordingPrompts({ keyboardInteractive: () => 'not-the-password' });
@@ -61,17 +65,19 @@ describe('keyboard-interactive second factor (PAM) through the prompts interface
     );
   });
 
-  it('stops as cancelled when the person cancels the prompt, asking nothing more', async () => {
-    const prompts = recordingPrompts({ keyboardInteractive: () => undefined });
-    const conn = connect(node, 'needsPassword', prompts);
-    try {
-      const err = await expectUserError(conn.exec(['true']), ErrorCode.Cancelled);
-      assert.match(err.message, new RegExp(`^Login to needpw@${node.sshHosts.needsPassword} cancelled: `));
-    } finally {
-      conn.disconnect();
-    }
-    assert.strictEqual(prompts.calls.length, 1);
-  });
+  for (const transport of TRANSPORTS) {
+    it(`stops as cancelled when the person cancels the prompt, asking nothing more (over ${transport})`, async () => {
+      const prompts = recordingPrompts({ keyboardInteractive: () => undefined });
+      const conn = connect(node, 'needsPassword', prompts, transport);
+      try {
+        const err = await expectUserError(conn.exec(['true']), ErrorCode.Cancelled);
+        assert.match(err.message, new RegExp(`^Login to needpw@${node.sshHosts.needsPassword} cancelled: `));
+      } finally {
+        conn.disconnect();
+      }
+      assert.strictEqual(prompts.calls.length, 1);
+    });
+  }
 
   it('does not count the time a person takes to answer against ConnectTimeout', async () => {
     // The answer comes after 2.5 s, the limit is 1 s: the node is not slow, the person is.

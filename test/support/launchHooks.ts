@@ -8,6 +8,7 @@ import { ErrorCode, UserError } from '../../src/common/errors';
 import type { LaunchHooks } from '../../src/debug/kubeletLauncher';
 import { KubeletLaunchConfig, validateLaunchConfig, withDefaults } from '../../src/debug/launchConfig';
 import type { NodeConnection } from '../../src/ssh/nodeConnection';
+import type { TransportSetting } from '../../src/ssh/transportChoice';
 import type { TestNode } from '../node/testNode';
 import { connect, memoryLogger } from './nodeClient';
 import { removeTempDir, tempDir } from './tempDirs';
@@ -67,11 +68,14 @@ export function workspaceCopy(): string {
 }
 
 /** Mocha hooks for a debug suite: a root connection to the node and a workspace copy, both cleaned up. */
-export function useConnectionAndWorkspace(node: () => TestNode): { conn(): NodeConnection; workspace(): string } {
+export function useConnectionAndWorkspace(
+  node: () => TestNode,
+  transport?: TransportSetting,
+): { conn(): NodeConnection; workspace(): string } {
   let conn: NodeConnection | undefined;
   let workspace: string | undefined;
   before(() => {
-    conn = connect(node());
+    conn = connect(node(), 'root', undefined, transport);
     workspace = workspaceCopy();
   });
   after(() => {

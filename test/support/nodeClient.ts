@@ -7,6 +7,7 @@ import type { Logger } from '../../src/common/logger';
 import type { ConnectPrompts } from '../../src/ssh/connect';
 import { ConnectionManager, NodeConnection } from '../../src/ssh/nodeConnection';
 import { SshConfigResolver } from '../../src/ssh/sshConfig';
+import type { TransportSetting } from '../../src/ssh/transportChoice';
 import type { TestNode } from '../node/testNode';
 
 export interface RecordingPrompts extends ConnectPrompts {
@@ -53,14 +54,36 @@ export function memoryLogger(): Logger & { lines: string[] } {
   return { lines, trace: add('trace'), debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
 }
 
-export function managerFor(configFile: string, prompts: ConnectPrompts = recordingPrompts()): ConnectionManager {
-  const log = memoryLogger();
+/**
+ * The transports a suite that runs over both loops over. KRD_TRANSPORTS=openssh (comma-separated)
+ * narrows it while working on one; npm test runs both.
+ */
+export const TRANSPORTS: readonly TransportSetting[] = (process.env.KRD_TRANSPORTS ?? 'ssh2,openssh')
+  .split(',')
+  .map((t) => t.trim())
+  .filter((t): t is TransportSetting => t === 'ssh2' || t === 'openssh' || t === 'auto');
+
+/** KRD_TRANSPORT=openssh runs every suite's default connections over that transport (a whole-suite check). */
+const DEFAULT_TRANSPORT: TransportSetting =
+  process.env.KRD_TRANSPORT === 'openssh' || process.env.KRD_TRANSPORT === 'ssh2' ? process.env.KRD_TRANSPORT : 'auto';
+
+export function managerFor(
+  configFile: string,
+  prompts: ConnectPrompts = recordingPrompts(),
+  transport: TransportSetting = DEFAULT_TRANSPORT,
+  log: Logger = memoryLogger(),
+): ConnectionManager {
   const resolver = new SshConfigResolver({ userConfigFile: configFile, systemConfigFile: '/nonexistent', env: {} });
-  return new ConnectionManager(resolver, { prompts, log, defaultTimeoutSeconds: 10 }, log);
+  return new ConnectionManager(resolver, { prompts, log, defaultTimeoutSeconds: 10, transport: () => transport }, log);
 }
 
-export function connect(node: TestNode, who: 'root' | 'sudo' | 'needsPassword' = 'root', prompts?: ConnectPrompts): NodeConnection {
-  return managerFor(node.sshConfigPath, prompts).get(node.sshHosts[who]);
+export function connect(
+  node: TestNode,
+  who: 'root' | 'sudo' | 'needsPassword' = 'root',
+  prompts?: ConnectPrompts,
+  transport: TransportSetting = DEFAULT_TRANSPORT,
+): NodeConnection {
+  return managerFor(node.sshConfigPath, prompts, transport).get(node.sshHosts[who]);
 }
 
 /** A private SSH config for one test: the node's address and key, with the given extra lines. */

@@ -79,6 +79,8 @@ describe('connectHost: host keys against a real SSH server', () => {
       keepaliveIntervalMs: 0,
       keepaliveCountMax: 3,
       connectTimeoutSeconds: 10,
+      opensshOnly: [],
+      sshTarget: { host: '127.0.0.1', port },
     };
   }
 

@@ -64,7 +64,7 @@ describe('package.json', () => {
 
   it('reads settings that run a program on the node or choose SSH files from this machine only', () => {
     const props = manifest.contributes.configuration.properties;
-    for (const key of ['kubelet.debug.localDlvPath', 'kubelet.ssh.configFile']) {
+    for (const key of ['kubelet.debug.localDlvPath', 'kubelet.ssh.configFile', 'kubelet.ssh.transport']) {
       assert.strictEqual(props[key].scope, 'machine', `${key} is machine-scoped`);
     }
     const restricted: string[] = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
