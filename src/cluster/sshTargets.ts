@@ -9,7 +9,8 @@ export interface SshHostEntry {
   hostName: string;
 }
 
-export type SshTargetMatch = { spec: string; via: 'sshConfig' | 'template' } | { spec?: undefined; reason: string };
+export type SshTargetMatch =
+  { spec: string; via: 'sshConfig' | 'template'; reason?: undefined } | { spec?: undefined; via?: undefined; reason: string };
 
 const TEMPLATE_VARIABLES = ['NodeName', 'InternalIP', 'ExternalIP', 'Hostname'] as const;
 

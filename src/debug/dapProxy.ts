@@ -14,7 +14,14 @@ import type { PathMapping } from './pathMapping';
 export interface ProxyTarget {
   /** The systemd unit being debugged, for what the user reads ("Restoring demo.service…"). */
   unit: string;
-  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[]; notes?: string[] }>;
+  restore(): Promise<{
+    activeState: string;
+    mainPid: number;
+    executable: string;
+    leftovers: string[];
+    notes?: string[];
+    problems?: string[];
+  }>;
 }
 
 export interface DapProxyOptions {
@@ -323,7 +330,7 @@ export class KubeletDapProxy {
         let outcome: { restored: boolean; message: string };
         try {
           const report = await this.o.target.restore();
-          const ok = report.activeState === 'active' && report.leftovers.length === 0;
+          const ok = report.activeState === 'active' && report.leftovers.length === 0 && !report.problems?.length;
           outcome = {
             restored: ok,
             message: ok

@@ -91,8 +91,10 @@ export interface RestoreReport {
   mainPid: number;
   executable: string;
   leftovers: string[];
-  /** What the restore had to do beyond the usual (a safeguard that would not stop was killed). */
+  /** What the restore had to do beyond the usual (a safeguard that would not stop was killed), and the cluster's side. */
   notes?: string[];
+  /** What is not as it should be although the unit is back (the node not Ready in time, a cordon left). */
+  problems?: string[];
 }
 
 /** Measured: Delve loads the 153 MB v1.20 debug kubelet in 3.5–4.7 s on 2 idle cores; leave room for a loaded node. */
