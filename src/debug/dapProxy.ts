@@ -10,18 +10,12 @@ import { delveAttachArguments } from './delveAttachArguments';
 import { DelveLogSplitter } from './delveLogLines';
 import { haltRefusal, keepLogpoints, withRefusals } from './haltFree';
 import type { PathMapping } from './pathMapping';
+import type { RestoreReport } from './kubeletLauncher';
 
 export interface ProxyTarget {
   /** The systemd unit being debugged, for what the user reads ("Restoring demo.service…"). */
   unit: string;
-  restore(): Promise<{
-    activeState: string;
-    mainPid: number;
-    executable: string;
-    leftovers: string[];
-    notes?: string[];
-    problems?: string[];
-  }>;
+  restore(): Promise<RestoreReport>;
 }
 
 export interface DapProxyOptions {
