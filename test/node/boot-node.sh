@@ -26,13 +26,26 @@ host_address=10.213.$index.1
 
 t_start=$EPOCHREALTIME
 # KRD_NODE_KIND=real boots the real Kubernetes v1.20.2 kubelet with containerd and a running pod
-# (test/node/real/); the default is the sample kubelet.
+# (test/node/real/); control-plane boots etcd, kube-apiserver and kube-controller-manager and no kubelet;
+# the default is the sample kubelet.
 kind=${KRD_NODE_KIND:-sample}
 case $kind in
   sample) node_dir=$("$here/build-rootfs.sh") ;;
   real) node_dir=$("$here/real/build-real-rootfs.sh") ;;
-  *) die "KRD_NODE_KIND must be sample or real: '$kind'" ;;
+  control-plane) node_dir=$("$here/real/build-control-plane-rootfs.sh") ;;
+  *) die "KRD_NODE_KIND must be sample, real or control-plane: '$kind'" ;;
 esac
+# KRD_CONTROL_PLANE=STATE_DIR (with KRD_NODE_KIND=real) makes the kubelet register with the control-plane
+# node booted from that state directory, instead of running standalone.
+control_plane=${KRD_CONTROL_PLANE:-}
+if [[ -n $control_plane ]]; then
+  [[ $kind == real ]] || die "KRD_CONTROL_PLANE needs KRD_NODE_KIND=real (the node that runs the real kubelet)"
+  [[ -f $control_plane/node.json && -f $control_plane/nspawn.pid ]] || die "KRD_CONTROL_PLANE=$control_plane holds no running control-plane node (boot one with KRD_NODE_KIND=control-plane)"
+  cp_name=$(<"$control_plane/name")
+  is_node_nspawn "$(<"$control_plane/nspawn.pid")" "$cp_name" || die "the control-plane node $cp_name ($control_plane) is not running"
+  cp_address=$(sed -n 's/^  "address": "\(.*\)",$/\1/p' "$control_plane/node.json")
+  [[ $cp_address =~ ^10\.213\.[0-9]+\.2$ ]] || die "no address for the control plane in $control_plane/node.json"
+fi
 cache=$(dirname "$node_dir")
 
 mkdir -p "$state"
@@ -90,6 +103,27 @@ LinkLocalAddressing=no
 IPv6AcceptRA=no
 EOF
 
+# Every node boots the same rootfs, so what needs the node's own address reads it from this file.
+printf 'KRD_NODE_ADDRESS=%s\n' "$address" >"$state/node.env"
+extra_nspawn_args=()
+if [[ $kind == control-plane ]]; then
+  extra_nspawn_args+=(--bind-ro="$state/node.env:/etc/krd/node.env")
+fi
+# --- Cluster mode: what `kubeadm join` would leave on the node, made by the control plane's kubeadm for this
+# node name (a kubeconfig whose client certificate is system:node:NAME), and the cluster CA. The node's
+# krd-cluster-join unit puts them in place before the kubelet starts.
+if [[ -n $control_plane ]]; then
+  rm -rf "$state/cluster"
+  mkdir -p "$state/cluster"
+  cp "$state/node.env" "$state/cluster/node.env"
+  ssh_cp() { ssh -F "$control_plane/ssh_config" -o BatchMode=yes -o ConnectTimeout=5 "$cp_name" "$@"; }
+  ssh_cp "set -e; dir=\$(mktemp -d); kubeadm init phase kubeconfig kubelet --kubernetes-version v1.20.2 --apiserver-advertise-address $cp_address --node-name $name --kubeconfig-dir \$dir >&2; cat \$dir/kubelet.conf; rm -rf \$dir" \
+    >"$state/cluster/kubelet.conf" || die "the control plane $cp_name could not make a kubelet kubeconfig for $name"
+  ssh_cp cat /etc/kubernetes/pki/ca.crt >"$state/cluster/ca.crt" || die "could not read the cluster CA from $cp_name"
+  chmod 0600 "$state/cluster/kubelet.conf"
+  extra_nspawn_args+=(--bind-ro="$state/cluster:/etc/krd/cluster")
+fi
+
 # --- Mark the rootfs as in use before nspawn starts, under the cache lock, so a concurrent build of a
 # newer rootfs never prunes it from under this node.
 exec 8>"$cache/.rootfs.lock"
@@ -103,7 +137,6 @@ exec 8>&-
 
 # --- Boot.
 root_args=(-D "$node_dir/rootfs" --volatile=overlay)
-extra_nspawn_args=()
 if [[ ${KRD_NODE_PERSISTENT:-} == 1 ]]; then
   if [[ ! -d $state/rootfs ]]; then
     cp -a --reflink=auto "$node_dir/rootfs" "$state/rootfs.tmp" && mv "$state/rootfs.tmp" "$state/rootfs"
@@ -146,6 +179,17 @@ done
 echo "$host_if" >"$state/host-iface"
 ip addr add "$host_address/30" dev "$host_if"
 ip link set "$host_if" up
+if [[ -n $control_plane ]]; then
+  # Node to control plane: a veth pair made straight into the two nodes' namespaces, with a host route on
+  # each side, so neither the host's forwarding nor its routes change. Both addresses stay the nodes' own
+  # (the kubelet's InternalIP is the address SSH reaches), and the pair goes when either node stops.
+  cp_pid1=$(container_pid1 "$(<"$control_plane/nspawn.pid")") || fail "the control-plane node $cp_name has no init process"
+  ip link add "kc-$cp_name" netns "$pid1" type veth peer name "kc-$name" netns "$cp_pid1"
+  nsenter -t "$pid1" -n ip link set "kc-$cp_name" up
+  nsenter -t "$cp_pid1" -n ip link set "kc-$name" up
+  nsenter -t "$cp_pid1" -n ip route add "$address/32" dev "kc-$name" src "$cp_address"
+  # The node's own route follows once networkd has given host0 its address (a route's src must be local).
+fi
 
 ssh_node() { ssh -F "$state/ssh_config" -o BatchMode=yes -o ConnectTimeout=2 "$@"; }
 deadline=$((SECONDS + 30))
@@ -162,13 +206,44 @@ case $system_state in
   degraded) log "warning: the node is degraded; failed units: $(ssh_node "$name" 'systemctl --failed --no-legend --plain' | awk '{ printf "%s ", $1 }')" ;;
   *) fail "the node did not finish booting: systemctl is-system-running says '$system_state'" ;;
 esac
-ssh_node "$name" 'systemctl is-active --quiet kubelet' ||
-  fail "the kubelet is not active: $(ssh_node "$name" 'systemctl status --no-pager -n 10 kubelet' || true)"
+if [[ -n $control_plane ]]; then
+  nsenter -t "$pid1" -n ip route add "$cp_address/32" dev "kc-$cp_name" src "$address"
+fi
+if [[ $kind == control-plane ]]; then
+  for unit in etcd kube-apiserver kube-controller-manager; do
+    ssh_node "$name" "systemctl is-active --quiet $unit" ||
+      fail "$unit is not active: $(ssh_node "$name" "systemctl status --no-pager -n 10 $unit" || true)"
+  done
+  deadline=$((SECONDS + 120))
+  until [[ $(ssh_node "$name" 'kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw=/readyz 2>&1') == ok ]]; do
+    ((SECONDS < deadline)) || fail "kube-apiserver was not ready within 120 s: $(ssh_node "$name" 'kubectl --kubeconfig /etc/kubernetes/admin.conf get --raw="/readyz?verbose" 2>&1 | grep -v "] ok$"; journalctl -u kube-apiserver -n 10 --no-pager -o cat' || true)"
+    sleep 0.5
+  done
+  # The admin kubeconfig (its server is the node's address, which the host reaches) and the cluster CA with
+  # its key, from which tests make other credentials.
+  mkdir -p "$state/pki"
+  ssh_node "$name" cat /etc/kubernetes/admin.conf >"$state/admin.conf"
+  ssh_node "$name" cat /etc/kubernetes/pki/ca.crt >"$state/pki/ca.crt"
+  ssh_node "$name" cat /etc/kubernetes/pki/ca.key >"$state/pki/ca.key"
+  chmod 0600 "$state/admin.conf" "$state/pki/ca.key"
+else
+  ssh_node "$name" 'systemctl is-active --quiet kubelet' ||
+    fail "the kubelet is not active: $(ssh_node "$name" 'systemctl status --no-pager -n 10 kubelet' || true)"
+fi
 if [[ $kind == real ]]; then
   # The static pod's sandbox and container, both really running under containerd.
   deadline=$((SECONDS + 120))
   until [[ $(ssh_node "$name" 'ctr -n k8s.io tasks ls 2>/dev/null | grep -c RUNNING' || true) -ge 2 ]]; do
     ((SECONDS < deadline)) || fail "the real kubelet did not start the static pod within 120 s: $(ssh_node "$name" 'journalctl -u kubelet -n 15 --no-pager -o cat' || true)"
+    sleep 0.5
+  done
+fi
+
+if [[ -n $control_plane ]]; then
+  # Registered and Ready, as the control plane sees it.
+  deadline=$((SECONDS + 120))
+  until [[ $(ssh_cp "kubectl --kubeconfig /etc/kubernetes/admin.conf get node $name -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null" || true) == True ]]; do
+    ((SECONDS < deadline)) || fail "$name did not become Ready in the cluster of $cp_name within 120 s: $(ssh_cp "kubectl --kubeconfig /etc/kubernetes/admin.conf get node $name -o wide 2>&1" || true; ssh_node "$name" 'journalctl -u kubelet -n 10 --no-pager -o cat' || true)"
     sleep 0.5
   done
 fi
@@ -192,6 +267,8 @@ cat >"$state/node.json" <<EOF
   "nspawnPid": $nspawn,
   "hostInterface": $(json "$host_if"),
   "rootfs": $(json "$node_dir/rootfs"),
+  "controlPlane": $(if [[ -n $control_plane ]]; then json "$control_plane"; else echo null; fi),
+  "kubeconfigPath": $(if [[ $kind == control-plane ]]; then json "$state/admin.conf"; else echo null; fi),
   "log": $(json "$state/console.log")
 }
 EOF

@@ -15,8 +15,13 @@ export interface SshResult {
 
 export interface TestNode {
   name: string;
-  /** 'sample': the sample kubelet; 'real': Kubernetes v1.20.2's kubelet with containerd and a running static pod. */
+  /**
+   * 'sample': the sample kubelet; 'real': Kubernetes v1.20.2's kubelet with containerd and a running static pod;
+   * 'control-plane': etcd, kube-apiserver and kube-controller-manager v1.20.2, no kubelet.
+   */
   kind: NodeKind;
+  /** A control-plane node's admin kubeconfig (kubeadm's admin.conf); its server is the node's address, which the host reaches. */
+  kubeconfigPath?: string;
   address: string;
   port: number;
   keyPath: string;
@@ -36,11 +41,13 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
-export type NodeKind = 'sample' | 'real';
+export type NodeKind = 'sample' | 'real' | 'control-plane';
 
 export interface BootOptions {
   /** Which kubelet the node runs; defaults to the sample (fast). */
   kind?: NodeKind;
+  /** A 'real' node whose kubelet registers with this control-plane node (cluster mode) instead of running standalone. */
+  controlPlane?: TestNode;
   /** Machine name, at most 12 characters of [a-z0-9-]; defaults to krd-INDEX. */
   name?: string;
   /** 1..250, selects the subnet 10.213.INDEX.0/30; defaults to the first free one. */
@@ -62,6 +69,7 @@ interface NodeInfo {
   sshHosts: TestNode['sshHosts'];
   users: TestNode['users'];
   needsPasswordPasswordPath: string;
+  kubeconfigPath: string | null;
 }
 
 /** One claimed index and the node that uses it; claims make parallel runs pick different subnets. */
@@ -87,12 +95,16 @@ export async function bootTestNode(opts: BootOptions = {}): Promise<TestNode> {
   if (opts.index !== undefined && !(Number.isInteger(opts.index) && opts.index >= 1 && opts.index <= maxIndex)) {
     throw new Error(`test node index must be an integer 1..${maxIndex}: ${opts.index}`);
   }
+  if (opts.controlPlane && (opts.kind !== 'real' || opts.controlPlane.kind !== 'control-plane')) {
+    throw new Error(`only a 'real' node joins a control plane, and only a 'control-plane' node is one (got ${opts.kind} joining ${opts.controlPlane.kind})`);
+  }
   installExitHooks();
   const slot = claimSlot(opts);
   live.add(slot);
   try {
     await runScript('boot-node.sh', [slot.name, String(slot.index), slot.stateDir], opts.log, (child) => (slot.booting = child), {
       KRD_NODE_KIND: opts.kind ?? 'sample',
+      KRD_CONTROL_PLANE: opts.controlPlane?.stateDir ?? '',
     });
     const info = JSON.parse(fs.readFileSync(path.join(slot.stateDir, 'node.json'), 'utf8')) as NodeInfo;
     return toTestNode(slot, info);
@@ -115,6 +127,7 @@ function toTestNode(slot: Slot, info: NodeInfo): TestNode {
     users: info.users,
     sshHosts: info.sshHosts,
     needsPasswordPasswordPath: info.needsPasswordPasswordPath,
+    kubeconfigPath: info.kubeconfigPath ?? undefined,
     stateDir: slot.stateDir,
     ssh: (command) => runSsh(info.sshConfigPath, info.sshHosts.root, command),
     stop: () => stopSlot(slot),

@@ -37,7 +37,11 @@ trap 'rm -rf --one-file-system "$tmp"' EXIT
 chmod 0755 "$tmp"
 cp -a --reflink=auto "$node_dir/rootfs" "$tmp/rootfs"
 cp -a "$node_dir/client" "$node_dir/host_ed25519.pub" "$tmp/"
-"$here/configure-real.sh" "$tmp/rootfs" "$build" "$here/rootfs" || die "the real node's configure step failed (see above)"
+# The CNI plugins give the kubelet a ready pod network when the node joins a cluster (KRD_CONTROL_PLANE).
+mkdir "$tmp/debs"
+(cd "$tmp/debs" && apt-get download -q -o APT::Sandbox::User=root containernetworking-plugins >&2) || die "apt-get download containernetworking-plugins failed"
+"$here/configure-real.sh" "$tmp/rootfs" "$build" "$here/rootfs" "$tmp/debs" || die "the real node's configure step failed (see above)"
+rm -rf "$tmp/debs"
 mv -T "$tmp" "$real_dir"
 trap - EXIT
 # Older real-* folders whose node no longer runs are dropped (in-use markers as in build-rootfs.sh).
