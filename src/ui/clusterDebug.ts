@@ -73,8 +73,10 @@ export async function prepareClusterSession(host: string, services: Services): P
 }
 
 /**
- * Makes the target's restore also uncordon the node and wait until it is Ready again, so the
- * session's report says how long the node was NotReady, or that it is not Ready yet.
+ * Makes the target's restore also uncordon the node (its outcome is in the session's report), then
+ * wait until the node is Ready again. VS Code ends a session a few seconds after its disconnect, so
+ * the wait runs on beside it, with a cancellable progress notification, and its outcome (how long the
+ * node was NotReady, or that it is not Ready within the limit) is reported in a notification.
  */
 export function withClusterRestore(
   restore: () => Promise<RestoreReport>,
@@ -83,31 +85,51 @@ export function withClusterRestore(
 ): () => Promise<RestoreReport> {
   return async () => {
     const report = await restore();
-    const seconds = vscode.workspace.getConfiguration('kubelet').get<number>('cluster.readyWaitSeconds', DEFAULT_READY_WAIT_SECONDS);
     const node = prepared.session.node;
-    const cluster = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Waiting for {0} to be Ready', node), cancellable: true },
-      async (_progress, token) => {
-        const abort = new AbortController();
-        const sub = token.onCancellationRequested(() => abort.abort());
-        try {
-          if (seconds <= 0) {
-            return { uncordon: await prepared.session.uncordon().catch((err: Error) => ({ error: err.message })) };
-          }
-          return await prepared.session.afterRestore({ timeoutMs: seconds * 1000, signal: abort.signal });
-        } finally {
-          sub.dispose();
-        }
-      },
-    );
-    const { notes, ok } = describeClusterRestore(node, cluster, seconds);
+    const uncordon = await prepared.session.uncordon().catch((err: Error) => ({ error: err.message }));
+    const uncordoned = describeClusterRestore(node, uncordon ? { uncordon } : {}, 0);
+    const seconds = vscode.workspace.getConfiguration('kubelet').get<number>('cluster.readyWaitSeconds', DEFAULT_READY_WAIT_SECONDS);
     services.clusters.refresh();
+    if (seconds > 0 && report.activeState === 'active') {
+      void reportWhenReady(prepared, seconds, report.mainPid, services);
+    }
+    const waiting =
+      seconds > 0 && report.activeState === 'active'
+        ? [vscode.l10n.t('Waiting up to {0} s for {1} to be Ready again.', seconds, node)]
+        : [];
     return {
       ...report,
-      notes: [...(report.notes ?? []), ...notes],
-      problems: ok ? report.problems : [...(report.problems ?? []), ...notes],
+      notes: [...(report.notes ?? []), ...uncordoned.notes, ...waiting],
+      problems: uncordoned.ok ? report.problems : [...(report.problems ?? []), ...uncordoned.notes],
     };
   };
+}
+
+/** The wait for Ready after a restore, and its outcome as a notification (and in the log). */
+async function reportWhenReady(prepared: PreparedCluster, seconds: number, pid: number, services: Services): Promise<void> {
+  const node = prepared.session.node;
+  const log = services.logs.debug;
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Waiting for {0} to be Ready', node), cancellable: true },
+    async (_progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        return await prepared.session.afterRestore({ timeoutMs: seconds * 1000, signal: abort.signal });
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  services.clusters.refresh();
+  if (outcome.ready && 'error' in outcome.ready && /Cancelled/.test(outcome.ready.error)) {
+    log.info(`Stopped waiting for ${node} to be Ready.`);
+    return;
+  }
+  const { notes, ok } = describeClusterRestore(node, { ready: outcome.ready }, seconds);
+  const message = vscode.l10n.t('The kubelet on {0} was restored (PID {1}). {2}', prepared.session.host, pid, notes.join(' '));
+  log.info(message);
+  void (ok ? vscode.window.showInformationMessage(message) : vscode.window.showWarningMessage(message));
 }
 
 /** "Restore kubelet on node": the cordons this machine recorded for that SSH target are undone too. */

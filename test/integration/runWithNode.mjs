@@ -102,7 +102,14 @@ function writeClusterHome(cluster, home) {
     writeFileSync(file, readFileSync(file, 'utf8').split(contextName).join(renamed), { mode: 0o600 });
     bad[key] = file;
   }
-  return { workerName: cluster.worker.name, contextName, bad };
+  return {
+    workerName: cluster.worker.name,
+    contextName,
+    bad,
+    kubectlPath: cluster.kubectlPath,
+    kubeconfigPath: cluster.kubeconfigPath,
+    debugKubelet: k8sBuild.debugKubelet,
+  };
 }
 
 const real = process.argv.includes('--real');
@@ -111,9 +118,11 @@ const passOn = process.argv.slice(2).filter((a) => a !== '--real' && a !== '--cl
 // A fixed date stamp, as reproducible builds use: an unchanged tree rebuilds to the same binary, so a
 // restart's upload is skipped (the sample's Makefile and Kubernetes' both honour it).
 const suiteEnv = { KRD_INTEGRATION_SUITE: real ? 'real' : clusterMode ? 'cluster' : 'sample', SOURCE_DATE_EPOCH: '1700000000' };
-if (real) {
+let k8sBuild;
+if (real || clusterMode) {
   const { realKubernetes } = require(path.join(root, 'out', 'test', 'support', 'realKubernetes.js'));
   const k8s = realKubernetes();
+  k8sBuild = k8s;
   Object.assign(suiteEnv, {
     KRD_INTEGRATION_WORKSPACE: k8s.src,
     // The harness built this tree with this cache: the extension's own debug build is then a relink at
