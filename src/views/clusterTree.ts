@@ -122,7 +122,7 @@ export function clusterTreeItem(element: ClusterTreeItem, connections: Connectio
         ready,
         n.roles.length ? n.roles.join(',') : undefined,
         n.kubeletVersion,
-        vscode.l10n.t('{0} pods', n.podCount),
+        n.podCount === 1 ? vscode.l10n.t('1 pod') : vscode.l10n.t('{0} pods', n.podCount),
         n.cordonedByUs ? vscode.l10n.t('cordoned by Kubelet Remote Debug') : n.unschedulable ? vscode.l10n.t('cordoned') : undefined,
       ];
       item.description = parts.filter(Boolean).join(' · ');
