@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { readClusterSnapshot } from '../../src/cluster/clusterNodes';
+import { podsOnNode, readClusterSnapshot } from '../../src/cluster/clusterNodes';
 import { ClusterSession, describeClusterRestore } from '../../src/cluster/clusterSession';
 import { recordOwnerAlive, undoLeftoverCordons } from '../../src/cluster/cordonRecords';
 import { KubeApi } from '../../src/cluster/kubeApi';
@@ -65,6 +65,10 @@ describe('Cluster-aware debugging against a real control plane', function () {
       [[cluster.worker.name, 'True', 'v1.20.2', [cluster.worker.address]]],
     );
     assert.ok(snapshot.nodes[0].podCount >= 1, `the static pod counts: ${snapshot.nodes[0].podCount}`);
+    // What the cordon question lists: the static pod's mirror, owned by the node.
+    const pods = await podsOnNode(api, cluster.worker.name);
+    assert.ok(pods.includes(`default/ticker-${cluster.worker.name} (Node)`), pods.join(', '));
+    assert.strictEqual(pods.length, snapshot.nodes[0].podCount);
     assert.deepStrictEqual(matchSshTarget(snapshot.nodes[0], [], 'root@${InternalIP}'), {
       spec: `root@${cluster.worker.address}`,
       via: 'template',
