@@ -1,5 +1,5 @@
-// Bundles the extension into dist/extension.js, and ssh2 (loaded on the first connection) into
-// dist/ssh2.js beside it. Type checking is `tsc --noEmit`'s job, not this file's.
+// Bundles the extension into dist/extension.js, ssh2 (loaded on the first connection) into
+// dist/ssh2.js, and @kubernetes/client-node (loaded when a kubeconfig is read) into dist/kube.js. Type checking is `tsc --noEmit`'s job, not this file's.
 //   node esbuild.mjs [--production] [--watch] [--outdir DIR]
 import * as esbuild from 'esbuild';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,18 @@ const ssh2Beside = {
   },
 };
 
+/**
+ * @kubernetes/client-node is read only when the Nodes view lists a cluster (src/cluster/kubeconfigs.ts
+ * requires it lazily), and only its KubeConfig is used (credentials: certificates, tokens, exec
+ * plugins); the requests are our own. So it lives in its own file, cut down to that class.
+ */
+const kubeBeside = {
+  name: 'kube-beside',
+  setup(build) {
+    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: './kube.js', external: true }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -50,7 +62,7 @@ const common = {
   logLevel: 'info',
 };
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir, plugins: [optionalNativeParts, ssh2Beside] },
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir, plugins: [optionalNativeParts, ssh2Beside, kubeBeside] },
   {
     ...common,
     stdin: {
@@ -60,6 +72,11 @@ const builds = [
     },
     outfile: `${outdir}/ssh2.js`,
     plugins: [optionalNativeParts],
+  },
+  {
+    ...common,
+    stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node';", resolveDir: import.meta.dirname, loader: 'js' },
+    outfile: `${outdir}/kube.js`,
   },
 ];
 

@@ -6,6 +6,7 @@ import { SshConfigResolver } from './ssh/sshConfig';
 import { connectPrompts } from './ui/connectPrompts';
 import { asLogger, createLogChannels, LogChannels } from './ui/logChannels';
 import { KnownNodes } from './ui/knownNodes';
+import { ClusterInventory } from './ui/clusterInventory';
 import { NodesTreeProvider, registerNodesView } from './views/nodesTree';
 
 export interface Services {
@@ -13,6 +14,8 @@ export interface Services {
   resolver: SshConfigResolver;
   connections: ConnectionManager;
   knownNodes: KnownNodes;
+  /** The kubeconfig contexts, their nodes, and the cordons this machine made. */
+  clusters: ClusterInventory;
   nodesTree: NodesTreeProvider;
   /** This window's kubelet debug sessions, prepared and live. */
   debugSessions: DebugSessions;
@@ -38,8 +41,9 @@ export function createServices(context: vscode.ExtensionContext): Services {
     asLogger(logs.ssh),
   );
   const knownNodes = new KnownNodes(resolver);
-  context.subscriptions.push(connections, knownNodes);
-  const nodesTree = registerNodesView(context, knownNodes, connections);
+  const clusters = new ClusterInventory(resolver, context.globalState);
+  context.subscriptions.push(connections, knownNodes, clusters);
+  const nodesTree = registerNodesView(context, knownNodes, connections, clusters);
   const debugSessions = new DebugSessions(asLogger(logs.debug));
-  return { logs, resolver, connections, knownNodes, nodesTree, debugSessions };
+  return { logs, resolver, connections, knownNodes, clusters, nodesTree, debugSessions };
 }

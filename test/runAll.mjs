@@ -18,6 +18,7 @@ const phases = {
   e2e: [mocha, '--reporter', reporter, '--timeout', '180000', '--require', 'out/test/e2e/hooks.js', 'out/test/e2e/**/*.test.js'],
   integration: [process.execPath, 'test/integration/runWithNode.mjs'],
   'integration-real': [process.execPath, 'test/integration/runWithNode.mjs', '--real'],
+  'integration-cluster': [process.execPath, 'test/integration/runWithNode.mjs', '--cluster'],
 };
 
 const wanted = process.argv.slice(2);

@@ -4,6 +4,7 @@ import { restoreUnitOnNode } from '../debug/kubeletLauncher';
 import { availableStages, STAGE_NAMES, STARTUP_STAGES } from '../debug/startupStages';
 import type { Services } from '../services';
 import { showError } from '../ui/showError';
+import { uncordonForHost } from '../ui/clusterDebug';
 import { assertTrusted } from '../ui/workspaceTrust';
 import { pickNode } from './pickNode';
 
@@ -72,7 +73,11 @@ export function registerDebugCommands(context: vscode.ExtensionContext, services
       try {
         const report = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restoring {0} on {1}', unit, host) },
-          () => restoreUnitOnNode(connections.get(host), unit),
+          async () => {
+            const restored = await restoreUnitOnNode(connections.get(host), unit);
+            // The cordon a session of this machine left on the node is undone with it.
+            return { ...restored, notes: [...(restored.notes ?? []), ...(await uncordonForHost(host, services))] };
+          },
         );
         const ok = report.activeState === 'active' && report.leftovers.length === 0;
         const message = ok

@@ -49,6 +49,15 @@ export const enum ErrorCode {
   NotDebuggable = 'KRD1506',
   WorkspaceNotTrusted = 'KRD1701',
   DelveUnreachable = 'KRD1606',
+  KubeconfigInvalid = 'KRD1801',
+  ClusterUnreachable = 'KRD1802',
+  ClusterCredentialsExpired = 'KRD1803',
+  ClusterCredentialsRejected = 'KRD1804',
+  ClusterCredentialsInvalid = 'KRD1805',
+  ClusterExecPluginFailed = 'KRD1806',
+  ClusterServerUntrusted = 'KRD1807',
+  ClusterRequestFailed = 'KRD1808',
+  ClusterNodeNoSshTarget = 'KRD1809',
 }
 
 export class UserError extends Error {

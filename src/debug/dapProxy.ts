@@ -10,11 +10,12 @@ import { delveAttachArguments } from './delveAttachArguments';
 import { DelveLogSplitter } from './delveLogLines';
 import { haltRefusal, keepLogpoints, withRefusals } from './haltFree';
 import type { PathMapping } from './pathMapping';
+import type { RestoreReport } from './kubeletLauncher';
 
 export interface ProxyTarget {
   /** The systemd unit being debugged, for what the user reads ("Restoring demo.service…"). */
   unit: string;
-  restore(): Promise<{ activeState: string; mainPid: number; executable: string; leftovers: string[]; notes?: string[] }>;
+  restore(): Promise<RestoreReport>;
 }
 
 export interface DapProxyOptions {
@@ -323,7 +324,7 @@ export class KubeletDapProxy {
         let outcome: { restored: boolean; message: string };
         try {
           const report = await this.o.target.restore();
-          const ok = report.activeState === 'active' && report.leftovers.length === 0;
+          const ok = report.activeState === 'active' && report.leftovers.length === 0 && !report.problems?.length;
           outcome = {
             restored: ok,
             message: ok

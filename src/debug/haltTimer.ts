@@ -1,7 +1,19 @@
 // Node health while the kubelet is halted: the status bar counts the seconds, and before the node's
 // lease grace period runs out (the node turns NotReady) a warning offers Continue. Each session has
-// its own item and its own Continue, so sessions on several nodes never act on each other.
+// its own item and its own Continue, so sessions on several nodes never act on each other. When the
+// node belongs to a known cluster, the item shows what the API says (Ready condition, lease age)
+// instead of the guess.
 import * as vscode from 'vscode';
+import { describeNodeHealth, NodeHealth } from '../cluster/nodeHealth';
+
+/** The cluster's view of the node, read every few seconds while halted. */
+export interface NodeHealthProbe {
+  read(): Promise<NodeHealth>;
+  /** Called when the Ready status changes, so the Nodes view can show it. */
+  onReadyChange?(): void;
+}
+
+const HEALTH_POLL_MS = 2000;
 
 /** The node lease's grace period: 40 s, 50 s from Kubernetes 1.32. */
 export function nodeLeaseGraceSeconds(kubeMinor: number | undefined): number {
@@ -16,11 +28,15 @@ export class HaltTimer implements vscode.Disposable {
   private haltedAt = 0;
   private warned = false;
   private disposed = false;
+  private health?: NodeHealth;
+  private healthError?: string;
+  private healthTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly session: vscode.DebugSession,
     private readonly host: string,
     private readonly graceSeconds: number,
+    private readonly probe?: NodeHealthProbe,
   ) {
     // The id makes the item this session's own: with one shared id, two sessions overwrote each
     // other's count and the entry vanished when either ended.
@@ -41,19 +57,49 @@ export class HaltTimer implements vscode.Disposable {
     this.tick();
     this.timer = setInterval(() => this.tick(), 1000);
     this.item.show();
+    if (this.probe) {
+      void this.poll();
+    }
+  }
+
+  /** One read at a time, the next one HEALTH_POLL_MS after the last answer: a slow API never piles up requests. */
+  private async poll(): Promise<void> {
+    if (!this.probe || !this.timer || this.disposed) {
+      return;
+    }
+    const before = this.health?.ready.status;
+    try {
+      this.health = await this.probe.read();
+      this.healthError = undefined;
+    } catch (err) {
+      this.healthError = (err as Error).message;
+    }
+    if (this.health && before !== undefined && before !== this.health.ready.status) {
+      this.probe.onReadyChange?.();
+    }
+    if (this.timer && !this.disposed) {
+      this.tick();
+      this.healthTimer = setTimeout(() => void this.poll(), HEALTH_POLL_MS);
+    }
   }
 
   private tick(): void {
     const seconds = Math.floor((Date.now() - this.haltedAt) / 1000);
-    const late = seconds >= this.graceSeconds - WARN_BEFORE_SECONDS;
-    this.item.text = `$(debug-pause) kubelet on ${this.host} halted ${seconds} s`;
-    this.item.tooltip = `The node turns NotReady when the kubelet misses its lease for about ${this.graceSeconds} s.`;
+    const notReady = this.health !== undefined && this.health.ready.status !== 'True';
+    const late = notReady || seconds >= this.graceSeconds - WARN_BEFORE_SECONDS;
+    const real = this.health ? ` · ${describeNodeHealth(this.health)}` : '';
+    this.item.text = `$(debug-pause) kubelet on ${this.host} halted ${seconds} s${real}`;
+    this.item.tooltip = this.health
+      ? `From the API server: the node is ${describeNodeHealth(this.health)}. The controller-manager marks it NotReady once its lease is older than its grace period (about ${this.graceSeconds} s by default).${this.healthError ? `\nThe last read failed: ${this.healthError}` : ''}`
+      : `The node turns NotReady when the kubelet misses its lease for about ${this.graceSeconds} s.${this.healthError ? `\nThe cluster could not be read: ${this.healthError}` : ''}`;
     this.item.backgroundColor = late ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     if (late && !this.warned) {
       this.warned = true;
       void vscode.window
         .showWarningMessage(
-          `The kubelet on ${this.host} has been halted for ${seconds} s; the node turns NotReady after about ${this.graceSeconds} s.`,
+          notReady
+            ? `The kubelet on ${this.host} has been halted for ${seconds} s; the node is ${describeNodeHealth(this.health!)}.`
+            : `The kubelet on ${this.host} has been halted for ${seconds} s; the node turns NotReady after about ${this.graceSeconds} s.`,
           'Continue',
         )
         .then((choice) => {
@@ -85,6 +131,8 @@ export class HaltTimer implements vscode.Disposable {
       clearInterval(this.timer);
       this.timer = undefined;
     }
+    clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
     this.item.hide();
   }
 

@@ -13,7 +13,7 @@ import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
 import { checkDelveSupportsGo, parseDelveVersion } from '../binary/delveCompatibility';
 import { chooseDebugBuildCommand } from '../kube/debugBuildCommand';
 import { UploadProgress, uploadBinary } from '../node/upload';
-import { checkVersionSkew, KubeVersion, parseKubernetesVersion } from '../kube/versionSkew';
+import { checkApiServerSkew, checkVersionSkew, KubeVersion, parseKubernetesVersion } from '../kube/versionSkew';
 import { errors, ErrorCode, UserError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { NodeConnection } from '../ssh/nodeConnection';
@@ -50,8 +50,10 @@ export interface LaunchHooks {
   runLocalBuild(command: string, cwd: string): Promise<void>;
   /** Streams a build that runs on the node. */
   buildOutput(chunk: string): void;
-  /** Asked when the debug binary's version differs in a way that restarts containers. */
+  /** Asked when the debug binary's version differs in a way that restarts containers, or breaks the skew policy. */
   confirmVersionSkew(message: string): Promise<boolean>;
+  /** The cluster's API server version (gitVersion), when the node belongs to a known cluster. */
+  apiServerVersion?(): Promise<string | undefined>;
   /** Asked when the binary cannot say whether it was built for debugging. */
   confirmUnverifiedBinary?(message: string): Promise<boolean>;
   graceSeconds: number;
@@ -89,8 +91,10 @@ export interface RestoreReport {
   mainPid: number;
   executable: string;
   leftovers: string[];
-  /** What the restore had to do beyond the usual (a safeguard that would not stop was killed). */
+  /** What the restore had to do beyond the usual (a safeguard that would not stop was killed), and the cluster's side. */
   notes?: string[];
+  /** What is not as it should be although the unit is back (the node not Ready in time, a cordon left). */
+  problems?: string[];
 }
 
 /** Measured: Delve loads the 153 MB v1.20 debug kubelet in 3.5–4.7 s on 2 idle cores; leave room for a loaded node. */
@@ -383,7 +387,10 @@ async function installBinary(node: NodeConnection, binary: BuiltBinary, remoteBi
   );
 }
 
-/** A different minor (or crossing 1.31) changes the container hash: ask before that restarts every pod. */
+/**
+ * A different minor (or crossing 1.31) changes the container hash: ask before that restarts every pod.
+ * A debug kubelet outside the API server's skew policy is asked about too.
+ */
 async function checkSkew(
   node: NodeConnection,
   facts: BinaryFacts,
@@ -392,7 +399,9 @@ async function checkSkew(
 ): Promise<KubeVersion | undefined> {
   const debugVersion = parseKubernetesVersion(facts.stampedVersion ?? '');
   const running = status.execStart[0] ? await readNodeBinaryVersion(node, status.execStart[0].path, hooks.signal) : '';
-  const skew = checkVersionSkew(parseKubernetesVersion(running), debugVersion);
+  const apiServer = parseKubernetesVersion((await hooks.apiServerVersion?.().catch(() => undefined)) ?? '');
+  const problems = [checkVersionSkew(parseKubernetesVersion(running), debugVersion), checkApiServerSkew(apiServer, debugVersion)];
+  const skew = problems.filter(Boolean).join('\n\n');
   if (skew && !(await hooks.confirmVersionSkew(skew))) {
     throw new UserError(ErrorCode.VersionSkewDeclined, 'Debugging was cancelled because of the version skew; the kubelet was not touched.');
   }

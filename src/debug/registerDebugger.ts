@@ -18,6 +18,10 @@ import { leaseRenewMs } from './nodeSafeguard';
 import { mappingsFor } from './pathMapping';
 import { dapTrafficTracker } from './sessionTrace';
 import { functionForStage } from './startupStages';
+import { PreparedCluster, prepareClusterSession, undoLeftoverCordonsAtStart, withClusterRestore } from '../ui/clusterDebug';
+
+/** The cluster side of a prepared target (its node's cordon and health), when its node is in a known cluster. */
+const clusterOf = new WeakMap<DebugTarget, PreparedCluster>();
 
 /** A restore stops Delve (up to its 5 s stop timeout), reloads systemd and starts the unit. */
 const RESTART_WAIT_MS = 60_000;
@@ -26,6 +30,7 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
   const log = services.logs.debug;
   const sessions = services.debugSessions;
   watchForLeftoverSessions(context, services, () => sessions.hostsInUse());
+  undoLeftoverCordonsAtStart(services);
   const provider = new KubeletConfigurationProvider(services.knownNodes, async (config, folder) => {
     const target = await prepareTarget(config, folder, services);
     return target ? sessions.addPrepared(target) : undefined;
@@ -57,12 +62,22 @@ async function prepareTarget(
   const log = services.logs.debug;
   const node = services.connections.get(config.host);
   const settings = vscode.workspace.getConfiguration('kubelet');
+  const cluster = await prepareClusterSession(config.host, services);
+  if (cluster === 'cancelled') {
+    log.info(`Debugging was cancelled; ${config.unit} was left as it was.`);
+    return undefined;
+  }
   try {
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Debug ${config.unit} on ${config.host}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
+        if (cluster?.cordon) {
+          progress.report({ message: `Cordoning ${cluster.session.node}` });
+          await cluster.session.cordon(cluster.sessionId, abort.signal);
+          services.clusters.refresh();
+        }
         try {
           const target = await launchKubeletUnderDelve(node, config, folder?.uri.fsPath, {
             log: asLogger(log),
@@ -81,7 +96,12 @@ async function prepareTarget(
             runLocalBuild: (command, cwd) => runBuildTask(command, cwd, abort.signal),
             buildOutput: (chunk) => log.info(chunk.trimEnd()),
             confirmVersionSkew: (message) => confirmSkew(config.host, message),
+            apiServerVersion: async () => (cluster ? cluster.serverVersion : undefined),
           });
+          if (cluster) {
+            target.restore = withClusterRestore(target.restore, cluster, services);
+            clusterOf.set(target, cluster);
+          }
           log.info(
             `Ready on ${config.host}: ${Object.entries(target.timings)
               .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
@@ -89,6 +109,12 @@ async function prepareTarget(
           );
           services.nodesTree.refresh(config.host);
           return target;
+        } catch (err) {
+          if (cluster?.session.cordoned) {
+            await cluster.session.uncordon().catch((e: Error) => log.error(`Uncordoning after a failed start also failed: ${e.message}`));
+            services.clusters.refresh();
+          }
+          throw err;
         } finally {
           sub.dispose();
         }
@@ -176,7 +202,13 @@ async function createAdapter(
 
     const stream = await target.openStream();
     const emitter = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
-    const halt = new HaltTimer(session, config.host, nodeLeaseGraceSeconds(target.kubeVersion?.minor));
+    const cluster = clusterOf.get(target);
+    const halt = new HaltTimer(
+      session,
+      config.host,
+      nodeLeaseGraceSeconds(target.kubeVersion?.minor),
+      cluster && { read: () => cluster.session.health(), onReadyChange: () => services.clusters.refresh() },
+    );
     disposables.push(emitter, halt);
     const proxy = new KubeletDapProxy({
       stream,

@@ -30,3 +30,21 @@ export function checkVersionSkew(running: KubeVersion | undefined, debug: KubeVe
     ' the debug kubelet may restart every container on this node (containerChanged sees a new hash).'
   );
 }
+
+/**
+ * The kubelet version-skew policy against the API server: a kubelet must not be newer than
+ * kube-apiserver, and may be at most two minor versions older (three from Kubernetes 1.28).
+ */
+export function checkApiServerSkew(apiServer: KubeVersion | undefined, kubelet: KubeVersion | undefined): string | undefined {
+  if (!apiServer || !kubelet || apiServer.major !== kubelet.major) {
+    return undefined;
+  }
+  const allowedOlder = apiServer.minor >= 28 ? 3 : 2;
+  if (kubelet.minor > apiServer.minor) {
+    return `The debug kubelet ${kubelet.text} is newer than the cluster's API server ${apiServer.text}; the version-skew policy does not allow a kubelet newer than kube-apiserver (it may use API fields the server does not have).`;
+  }
+  if (apiServer.minor - kubelet.minor > allowedOlder) {
+    return `The debug kubelet ${kubelet.text} is ${apiServer.minor - kubelet.minor} minor versions older than the cluster's API server ${apiServer.text}; the version-skew policy allows at most ${allowedOlder}.`;
+  }
+  return undefined;
+}

@@ -23,14 +23,18 @@ import { shellQuote } from '../ssh/shellQuote';
 import { readNodeBinaryVersion } from '../binary/nodeBinaryVersion';
 import { readUnitStatus, UnitStatus } from '../systemd/unitStatus';
 import type { KnownNodes } from '../ui/knownNodes';
+import type { ClusterInventory } from '../ui/clusterInventory';
+import { clusterChildren, clusterRoots, ClusterTreeItem, clusterTreeItem, isClusterItem } from './clusterTree';
 import { nodeFileUri } from '../files/nodeUri';
 
+/** `scope` keeps ids apart when one SSH target shows twice: at the top and under its cluster node. */
 type NodeTreeItem =
   | { kind: 'node'; spec: string }
-  | { kind: 'unit'; spec: string }
-  | { kind: 'file'; spec: string; path: string; role: string; contextValue: 'file.unit' | 'file.dropIn' | 'file.env' }
+  | { kind: 'unit'; spec: string; scope?: string }
+  | { kind: 'file'; spec: string; path: string; role: string; contextValue: 'file.unit' | 'file.dropIn' | 'file.env'; scope?: string }
   | { kind: 'info'; label: string; description?: string; tooltip?: string; icon: string; warning?: boolean; command?: vscode.Command }
-  | { kind: 'error'; spec: string; error: string };
+  | { kind: 'error'; spec: string; error: string }
+  | ClusterTreeItem;
 
 interface UnitSnapshot {
   status: UnitStatus;
@@ -54,9 +58,11 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
   constructor(
     private readonly nodes: KnownNodes,
     private readonly connections: ConnectionManager,
+    private readonly clusters: ClusterInventory,
   ) {
     this.subscriptions.push(
       nodes.onDidChange(() => this.refresh()),
+      clusters.onDidChange(() => this.changed.fire(undefined)),
       connections.onDidChangeState((spec, state) => this.onConnectionState(spec, state)),
     );
   }
@@ -66,6 +72,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       this.snapshots.delete(spec);
     } else {
       this.snapshots.clear();
+      this.clusters.refresh();
     }
     this.changed.fire(undefined);
   }
@@ -131,20 +138,31 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
 
   async getChildren(element?: NodeTreeItem): Promise<NodeTreeItem[]> {
     if (!element) {
-      return (await this.nodes.list()).map((n) => ({ kind: 'node', spec: n.spec }));
+      const nodes: NodeTreeItem[] = (await this.nodes.list()).map((n) => ({ kind: 'node', spec: n.spec }));
+      // The clusters come after the SSH-configured nodes, and whatever fails there stays in its own rows.
+      return [...nodes, ...clusterRoots(this.clusters)];
     }
     if (element.kind === 'node') {
-      try {
-        await this.snapshot(element.spec);
-        return [{ kind: 'unit', spec: element.spec }];
-      } catch (err) {
-        return [{ kind: 'error', spec: element.spec, error: err instanceof UserError ? err.display : (err as Error).message }];
-      }
+      return this.nodeChildren(element.spec);
     }
     if (element.kind === 'unit') {
-      return unitChildren(element.spec, await this.snapshot(element.spec));
+      return unitChildren(element.spec, await this.snapshot(element.spec)).map((c) =>
+        c.kind === 'file' ? { ...c, scope: element.scope } : c,
+      );
+    }
+    if (isClusterItem(element)) {
+      return clusterChildren(this.clusters, element, (spec, scope) => this.nodeChildren(spec, scope));
     }
     return [];
+  }
+
+  private async nodeChildren(spec: string, scope?: string): Promise<NodeTreeItem[]> {
+    try {
+      await this.snapshot(spec);
+      return [{ kind: 'unit', spec, scope }];
+    } catch (err) {
+      return [{ kind: 'error', spec, error: err instanceof UserError ? err.display : (err as Error).message }];
+    }
   }
 
   async getTreeItem(element: NodeTreeItem): Promise<vscode.TreeItem> {
@@ -164,7 +182,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       case 'unit': {
         const { status } = await this.snapshot(element.spec);
         const item = new vscode.TreeItem(status.unit, vscode.TreeItemCollapsibleState.Expanded);
-        item.id = `unit:${element.spec}`;
+        item.id = `unit:${element.scope ?? ''}:${element.spec}`;
         item.contextValue = 'unit';
         const running = status.activeState === 'active';
         item.iconPath = new vscode.ThemeIcon(
@@ -178,7 +196,7 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
       }
       case 'file': {
         const item = new vscode.TreeItem(path.basename(element.path), vscode.TreeItemCollapsibleState.None);
-        item.id = `file:${element.spec}:${element.role}:${element.path}`;
+        item.id = `file:${element.scope ?? ''}:${element.spec}:${element.role}:${element.path}`;
         item.description = `${element.role} · ${path.dirname(element.path)}`;
         item.tooltip = `${element.path} on ${element.spec}`;
         item.resourceUri = nodeFileUri(element.spec, element.path);
@@ -197,6 +215,10 @@ export class NodesTreeProvider implements vscode.TreeDataProvider<NodeTreeItem>,
         item.command = element.command;
         return item;
       }
+      case 'cluster':
+      case 'clusterNode':
+      case 'kubeconfigProblem':
+        return clusterTreeItem(element, this.connections);
       case 'error': {
         const item = new vscode.TreeItem(element.error, vscode.TreeItemCollapsibleState.None);
         item.tooltip = element.error;
@@ -387,8 +409,13 @@ function describeState(state: ConnectionState): string {
   }
 }
 
-export function registerNodesView(context: vscode.ExtensionContext, nodes: KnownNodes, connections: ConnectionManager): NodesTreeProvider {
-  const provider = new NodesTreeProvider(nodes, connections);
+export function registerNodesView(
+  context: vscode.ExtensionContext,
+  nodes: KnownNodes,
+  connections: ConnectionManager,
+  clusters: ClusterInventory,
+): NodesTreeProvider {
+  const provider = new NodesTreeProvider(nodes, connections, clusters);
   const view = vscode.window.createTreeView('kubelet.nodes', { treeDataProvider: provider, showCollapseAll: true });
   context.subscriptions.push(provider, view);
   return provider;

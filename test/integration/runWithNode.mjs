@@ -6,6 +6,9 @@
 // the last line totals both runs.
 // With --real: the real Kubernetes v1.20.2 node, VS Code opened on the real tree, and only the tests
 // under test/integration/real/ (no second node, no Restricted Mode run).
+// With --cluster: a real control plane and its real-kubelet worker (test/support/cluster.ts), the
+// worker as test-node in ~/.ssh/config, the admin kubeconfig as ~/.kube/config, bad copies of it for
+// the tests, and only the tests under test/integration/cluster/.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -78,14 +81,48 @@ function writeUntrustedWorkspace(home) {
   return dir;
 }
 
+/**
+ * The admin kubeconfig as ~/.kube/config, and bad copies of it (each context renamed, so they do not
+ * merge into the good one) for the tests to put in KUBECONFIG; returns what the tests need to know.
+ */
+function writeClusterHome(cluster, home) {
+  const kube = path.join(home, '.kube');
+  mkdirSync(kube, { mode: 0o700 });
+  const admin = readFileSync(cluster.kubeconfigPath, 'utf8');
+  writeFileSync(path.join(kube, 'config'), admin, { mode: 0o600 });
+  const contextName = /^current-context:\s*(\S+)/m.exec(admin)?.[1];
+  if (!contextName) {
+    throw new Error(`${cluster.kubeconfigPath} has no current-context`);
+  }
+  const { writeBadKubeconfigs } = require(path.join(root, 'out', 'test', 'support', 'cluster.js'));
+  const files = writeBadKubeconfigs(cluster, path.join(home, 'bad-kubeconfigs'));
+  const bad = {};
+  for (const [key, file] of Object.entries(files)) {
+    const renamed = `bad-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    writeFileSync(file, readFileSync(file, 'utf8').split(contextName).join(renamed), { mode: 0o600 });
+    bad[key] = file;
+  }
+  return {
+    workerName: cluster.worker.name,
+    contextName,
+    bad,
+    kubectlPath: cluster.kubectlPath,
+    kubeconfigPath: cluster.kubeconfigPath,
+    debugKubelet: k8sBuild.debugKubelet,
+  };
+}
+
 const real = process.argv.includes('--real');
-const passOn = process.argv.slice(2).filter((a) => a !== '--real');
+const clusterMode = process.argv.includes('--cluster');
+const passOn = process.argv.slice(2).filter((a) => a !== '--real' && a !== '--cluster');
 // A fixed date stamp, as reproducible builds use: an unchanged tree rebuilds to the same binary, so a
 // restart's upload is skipped (the sample's Makefile and Kubernetes' both honour it).
-const suiteEnv = { KRD_INTEGRATION_SUITE: real ? 'real' : 'sample', SOURCE_DATE_EPOCH: '1700000000' };
-if (real) {
+const suiteEnv = { KRD_INTEGRATION_SUITE: real ? 'real' : clusterMode ? 'cluster' : 'sample', SOURCE_DATE_EPOCH: '1700000000' };
+let k8sBuild;
+if (real || clusterMode) {
   const { realKubernetes } = require(path.join(root, 'out', 'test', 'support', 'realKubernetes.js'));
   const k8s = realKubernetes();
+  k8sBuild = k8s;
   Object.assign(suiteEnv, {
     KRD_INTEGRATION_WORKSPACE: k8s.src,
     // The harness built this tree with this cache: the extension's own debug build is then a relink at
@@ -98,12 +135,21 @@ if (real) {
 // is booted only when the run can include the two-node suite. KRD_SECOND_NODE=1/0 decides explicitly.
 const grep = process.env.KRD_TEST_GREP;
 const wantSecond =
-  !real && (process.env.KRD_SECOND_NODE ? process.env.KRD_SECOND_NODE === '1' : !grep || new RegExp(grep).test(TWO_NODE_SUITE));
+  !real &&
+  !clusterMode &&
+  (process.env.KRD_SECOND_NODE ? process.env.KRD_SECOND_NODE === '1' : !grep || new RegExp(grep).test(TWO_NODE_SUITE));
 
-const booted = await Promise.allSettled([
-  bootTestNode({ kind: real ? 'real' : 'sample', log: (line) => console.log(`[node] ${line}`) }),
-  ...(wantSecond ? [bootTestNode({ log: (line) => console.log(`[node-b] ${line}`) })] : []),
-]);
+let cluster;
+if (clusterMode) {
+  const { bootCluster } = require(path.join(root, 'out', 'test', 'support', 'cluster.js'));
+  cluster = await bootCluster({ log: (line) => console.log(`[cluster] ${line}`) });
+}
+const booted = cluster
+  ? [{ status: 'fulfilled', value: cluster.worker }]
+  : await Promise.allSettled([
+      bootTestNode({ kind: real ? 'real' : 'sample', log: (line) => console.log(`[node] ${line}`) }),
+      ...(wantSecond ? [bootTestNode({ log: (line) => console.log(`[node-b] ${line}`) })] : []),
+    ]);
 const bootFailed = booted.find((b) => b.status === 'rejected');
 if (bootFailed) {
   await Promise.all(booted.filter((b) => b.status === 'fulfilled').map((b) => b.value.stop()));
@@ -139,7 +185,11 @@ try {
   const describe = (alias, n) => ({ ...n, alias, sshConfigForTests: n.sshConfigPath, knownHosts: readFileSync(n.knownHostsPath, 'utf8') });
   writeFileSync(
     path.join(home, 'node.json'),
-    JSON.stringify({ ...describe(TEST_NODE_ALIAS, node), ...(second ? { second: describe(SECOND_NODE_ALIAS, second) } : {}) }),
+    JSON.stringify({
+      ...describe(TEST_NODE_ALIAS, node),
+      ...(second ? { second: describe(SECOND_NODE_ALIAS, second) } : {}),
+      ...(cluster ? { cluster: writeClusterHome(cluster, home) } : {}),
+    }),
   );
   // GOCACHE stays where it was (unless the real tree's), so the local kubelet build is as warm as the developer's own.
   const env = {
@@ -150,7 +200,7 @@ try {
     ...suiteEnv,
   };
   const main = await runSuite(passOn, env);
-  if (real) {
+  if (real || cluster) {
     code = main.code === 0 && main.failed === 0 ? 0 : 1;
   } else {
     // The same node, a second window with workspace trust on, opened on a folder nobody trusted.
@@ -168,7 +218,7 @@ try {
     code = main.code === 0 && restricted.code === 0 && failed === 0 ? 0 : 1;
   }
 } finally {
-  await Promise.all([node.stop(), second?.stop()]);
+  await (cluster ? cluster.stop() : Promise.all([node.stop(), second?.stop()]));
   rmSync(home, { recursive: true, force: true });
 }
 process.exit(code);

@@ -3,8 +3,11 @@
 // sample kubelet source, and with HOME holding an ~/.ssh that reaches the node. Ctrl-C stops all.
 // `npm start -- --real`: the real Kubernetes v1.20.2 tree and a node running its kubelet with
 // containerd and a pod (the harness's cached tree, opened in place: a copy would rebuild everything).
+// `npm start -- --cluster`: as --real, and the node's kubelet registered with a control-plane node
+// (etcd, kube-apiserver, kube-controller-manager v1.20.2) whose admin kubeconfig is ~/.kube/config, so
+// the Nodes view shows the cluster.
 //
-//   node test/sandbox/sandbox.mjs [--real] [--vsix FILE] [--no-node] [--port N]
+//   node test/sandbox/sandbox.mjs [--real | --cluster] [--vsix FILE] [--no-node] [--port N]
 //
 // Env: KRD_SANDBOX_PORT (default: first free from 8080), KRD_SANDBOX_DIR (default
 //      /var/tmp/kubelet-sandbox), KRD_CACHE_DIR (the VS Code and rootfs cache).
@@ -73,6 +76,7 @@ async function clearLeftovers(root) {
     await stopTree(state.codeServerPid, { graceMs: 5000 });
   }
   if (existsSync(join(root, 'node', 'name'))) await run('bash', [join(nodeHarness, 'stop-node.sh'), join(root, 'node')]);
+  if (existsSync(join(root, 'control-plane', 'name'))) await run('bash', [join(nodeHarness, 'stop-node.sh'), join(root, 'control-plane')]);
   rmSync(join(root, 'sandbox.json'), { force: true });
 }
 
@@ -143,7 +147,8 @@ function sandboxEnv(home, tmp) {
  * interrupted half-way can stop what exists; the start then gives up at its next step.
  * @returns {Promise<{url:string, root:string, home:string, workspace:string, node?:object, logFile:string, codeServer:import('node:child_process').ChildProcess, stop():Promise<void>}>}
  */
-export async function startSandbox({ vsix, withNode = true, real = false, port, verbose = false, onStop } = {}) {
+export async function startSandbox({ vsix, withNode = true, real = false, cluster = false, port, verbose = false, onStop } = {}) {
+  real ||= cluster;
   const root = resolve(process.env.KRD_SANDBOX_DIR || '/var/tmp/kubelet-sandbox');
   if (/[\s:"\\]/.test(root)) throw new Error(`KRD_SANDBOX_DIR must not contain blanks, ':', quotes: ${root}`);
   const home = join(root, 'home');
@@ -160,9 +165,10 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
   const userDataDir = join(csDir, 'user-data');
   const extensionsDir = join(csDir, 'extensions');
   const nodeState = join(root, 'node');
+  const controlPlaneState = join(root, 'control-plane');
 
   // Everything started so far; stop() undoes it in reverse and may be called at any point.
-  const started = { bootChild: undefined, nodeBooted: false, codeServer: undefined };
+  const started = { bootChild: undefined, nodeBooted: false, controlPlaneBooted: false, codeServer: undefined };
   let stopping;
   const stop = () =>
     (stopping ??= (async () => {
@@ -173,6 +179,10 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
       }
       if (started.nodeBooted || started.bootChild) {
         await run('bash', [join(nodeHarness, 'stop-node.sh'), nodeState]).catch((e) => say(e.message));
+      }
+      // The control plane after the worker: its kubelet would otherwise keep calling an API server that is gone.
+      if (started.controlPlaneBooted) {
+        await run('bash', [join(nodeHarness, 'stop-node.sh'), controlPlaneState]).catch((e) => say(e.message));
       }
       rmSync(join(root, 'sandbox.json'), { force: true });
     })());
@@ -201,6 +211,19 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
 
     checkpoint();
     let node;
+    let kubeconfig;
+    if (withNode && cluster) {
+      const index = freeNodeIndex();
+      say(`booting the sandbox control plane (10.213.${index}.2); the first time builds it (~15 min)`);
+      await run('bash', [join(nodeHarness, 'boot-node.sh'), 'sandbox-cp', String(index), controlPlaneState], {
+        onChild: (c) => (started.bootChild = c),
+        env: { ...process.env, KRD_NODE_KIND: 'control-plane' },
+      });
+      started.controlPlaneBooted = true;
+      started.bootChild = undefined;
+      kubeconfig = readJson(join(controlPlaneState, 'node.json'))?.kubeconfigPath;
+      if (!kubeconfig) throw new Error(`the control plane recorded no kubeconfig in ${join(controlPlaneState, 'node.json')}`);
+    }
     if (withNode) {
       const index = freeNodeIndex();
       say(
@@ -208,7 +231,7 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
       );
       await run('bash', [join(nodeHarness, 'boot-node.sh'), 'sandbox', String(index), nodeState], {
         onChild: (c) => (started.bootChild = c),
-        env: { ...process.env, KRD_NODE_KIND: real ? 'real' : 'sample' },
+        env: { ...process.env, KRD_NODE_KIND: real ? 'real' : 'sample', KRD_CONTROL_PLANE: cluster ? controlPlaneState : '' },
       });
       started.nodeBooted = true;
       started.bootChild = undefined;
@@ -219,6 +242,12 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
     checkpoint();
     mkdirSync(home, { recursive: true });
     if (node) writeHome(home, node);
+    rmSync(join(home, '.kube'), { recursive: true, force: true });
+    if (kubeconfig) {
+      mkdirSync(join(home, '.kube'), { recursive: true, mode: 0o700 });
+      copyFileSync(kubeconfig, join(home, '.kube', 'config'));
+      chmodSync(join(home, '.kube', 'config'), 0o600);
+    }
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     if (!real) {
@@ -279,7 +308,7 @@ export async function startSandbox({ vsix, withNode = true, real = false, port, 
     const url = `http://127.0.0.1:${port}/`;
     await waitForHttp(`${url}healthz`, { timeoutMs: 60_000, stillAlive: () => !exited, what: `code-server (log: ${logFile})` });
     writeFileSync(join(root, 'sandbox.json'), JSON.stringify({ pid: process.pid, url, codeServerPid: cs.pid, nodeState }, null, 2));
-    return { url, root, home, workspace, node, logFile, codeServer: cs, stop };
+    return { url, root, home, workspace, node, kubeconfig, logFile, codeServer: cs, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -292,6 +321,7 @@ async function main() {
       vsix: { type: 'string' },
       'no-node': { type: 'boolean', default: false },
       real: { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       port: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
@@ -314,6 +344,7 @@ async function main() {
       vsix: values.vsix,
       withNode: !values['no-node'],
       real: values.real,
+      cluster: values.cluster,
       port: Number(values.port || 0),
       verbose: values.verbose,
       onStop: (fn) => (stop = fn),
@@ -336,10 +367,13 @@ async function main() {
       '',
       'Kubelet sandbox is running:',
       `  URL:        ${sandbox.url}`,
-      `  Workspace:  ${sandbox.workspace} (${values.real ? 'the real Kubernetes v1.20.2 tree, shared with the tests: edits stay' : 'a fresh copy of test/fixtures/kubelet-src'})`,
+      `  Workspace:  ${sandbox.workspace} (${values.real || values.cluster ? 'the real Kubernetes v1.20.2 tree, shared with the tests: edits stay' : 'a fresh copy of test/fixtures/kubelet-src'})`,
       n
         ? `  Node:       ${SSH_HOST} = root@${n.address} (ssh -F ${join(sandbox.home, '.ssh', 'config')} ${SSH_HOST})`
         : '  Node:       none (--no-node)',
+      ...(sandbox.kubeconfig
+        ? [`  Cluster:    ~/.kube/config = ${sandbox.kubeconfig} (the node registered with a v1.20.2 control plane)`]
+        : []),
       `  HOME:       ${sandbox.home}`,
       `  Log:        ${sandbox.logFile}`,
       '',

@@ -3,11 +3,12 @@
 // node pick, progress, the Nodes view while debugging, the stop in syncLoop, the node restored). Starts (and afterwards stops) a
 // sandbox unless given a URL.
 //
-//   node test/sandbox/screenshot.mjs [URL] [--out DIR] [--readme] [--vsix FILE] [--no-node] [--no-debug]
+//   node test/sandbox/screenshot.mjs [URL] [--out DIR] [--readme] [--vsix FILE] [--no-node] [--no-debug] [--cluster]
 //     URL         attach to a running sandbox (e.g. http://127.0.0.1:8080/) instead of starting one
 //     DIR         default test/sandbox/screenshots/ (ignored by git)
 //     --readme    write into media/screenshots/, the pictures the README and the walkthrough show
 //     --no-debug  only the Nodes view and the drop-in (no debug session)
+//     --cluster   only the Nodes view's cluster part (cluster-view.png), in a sandbox started with --cluster
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +28,7 @@ const { values, positionals } = parseArgs({
     vsix: { type: 'string' },
     'no-node': { type: 'boolean', default: false },
     'no-debug': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const outDir = resolve(values.out ?? (values.readme ? join(here, '..', '..', 'media', 'screenshots') : join(here, 'screenshots')));
@@ -113,6 +115,23 @@ async function nodesView(page) {
   const rows = await treeRows(page).allInnerTexts();
   say(`Nodes view rows: ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}`);
   await page.mouse.move(viewport.width - 20, viewport.height - 40); // no hover tooltip over the view
+  await page.waitForTimeout(500);
+}
+
+/** The kubeconfig's context with its node expanded: Ready, version, pods, and the SSH target with the unit below. */
+async function clusterView(page) {
+  await showKubeletView(page);
+  await widenSidebar(page, 640);
+  const worker = treeRows(page).filter({ hasText: 'v1.20.2' }).first();
+  await worker.waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1000);
+  if ((await worker.getAttribute('aria-expanded')) !== 'true') await worker.click();
+  await treeRows(page).filter({ hasText: 'SSH target' }).first().waitFor({ timeout: 30_000 });
+  await treeRows(page).filter({ hasText: 'kubelet.service' }).last().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(1500);
+  const rows = await treeRows(page).allInnerTexts();
+  say(`Nodes view rows: ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}`);
+  await page.mouse.move(viewport.width - 20, viewport.height - 40);
   await page.waitForTimeout(500);
 }
 
@@ -223,7 +242,7 @@ async function main() {
   let url = positionals[0];
   const withNode = !values['no-node'];
   if (!url) {
-    const sandbox = await startSandbox({ vsix: values.vsix, withNode, onStop: (fn) => (stopSandbox = fn) });
+    const sandbox = await startSandbox({ vsix: values.vsix, withNode, cluster: values.cluster, onStop: (fn) => (stopSandbox = fn) });
     url = sandbox.url;
   }
   browser = await launchChromium({ userDataDir: join(profile, 'browser'), viewport });
@@ -232,6 +251,11 @@ async function main() {
   await page.goto(url);
   await page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 60_000 });
   say(`workbench up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (values.cluster) {
+    await clusterView(page);
+    await shoot(page, 'cluster-view.png');
+    return;
+  }
   if (!withNode) {
     await showKubeletView(page);
     await shoot(page, 'nodes-view.png');
