@@ -14,6 +14,8 @@ export interface KubeletExtensionApi {
   nodesTree: vscode.TreeDataProvider<unknown>;
   /** The value last given to the `kubelet.offerDebugger` context key (VS Code cannot read one back). */
   debuggerOffered(): Promise<boolean>;
+  /** Settles once the start-up check has uncordoned what a crashed VS Code left cordoned (the Debug log says what it did). */
+  leftoverCordonsChecked(): Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): KubeletExtensionApi {
@@ -21,13 +23,13 @@ export function activate(context: vscode.ExtensionContext): KubeletExtensionApi 
   registerNodeFileSystem(context, services);
   registerNodeCommands(context, services);
   registerUnitCommands(context, services);
-  registerKubeletDebugger(context, services);
+  const cordonCheck = registerKubeletDebugger(context, services);
   registerDebugCommands(context, services);
   registerUnitLanguageFeatures(context);
   const debuggerOffered = registerDebuggerPickerContext(context);
   // VS Code disposes subscriptions in order: the log channels go last, after everything that logs.
   context.subscriptions.push(services.logs.ssh, services.logs.debug);
-  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown>, debuggerOffered };
+  return { nodesTree: services.nodesTree as vscode.TreeDataProvider<unknown>, debuggerOffered, leftoverCordonsChecked: () => cordonCheck };
 }
 
 export function deactivate(): void {

@@ -26,11 +26,12 @@ const clusterOf = new WeakMap<DebugTarget, PreparedCluster>();
 /** A restore stops Delve (up to its 5 s stop timeout), reloads systemd and starts the unit. */
 const RESTART_WAIT_MS = 60_000;
 
-export function registerKubeletDebugger(context: vscode.ExtensionContext, services: Services): void {
+/** Returns the start-up check of cordons left by a crashed VS Code (settles once it has run). */
+export function registerKubeletDebugger(context: vscode.ExtensionContext, services: Services): Promise<void> {
   const log = services.logs.debug;
   const sessions = services.debugSessions;
   watchForLeftoverSessions(context, services, () => sessions.hostsInUse());
-  undoLeftoverCordonsAtStart(services);
+  const leftoverCordonsChecked = undoLeftoverCordonsAtStart(services);
   const provider = new KubeletConfigurationProvider(services.knownNodes, async (config, folder) => {
     const target = await prepareTarget(config, folder, services);
     return target ? sessions.addPrepared(target) : undefined;
@@ -52,6 +53,7 @@ export function registerKubeletDebugger(context: vscode.ExtensionContext, servic
     }),
     { dispose: () => void sessions.dispose() },
   );
+  return leftoverCordonsChecked;
 }
 
 async function prepareTarget(

@@ -156,13 +156,16 @@ export async function uncordonForHost(host: string, services: Services): Promise
   return notes;
 }
 
-/** At activation: undo the cordons of windows that are gone (a crashed or killed extension host). */
-export function undoLeftoverCordonsAtStart(services: Services): void {
+/**
+ * At activation: undo the cordons of windows that are gone (a crashed or killed extension host).
+ * Settles (never rejects) once every record was tried.
+ */
+export function undoLeftoverCordonsAtStart(services: Services): Promise<void> {
   if (services.clusters.all().length === 0) {
-    return;
+    return Promise.resolve();
   }
   const log = asLogger(services.logs.debug);
-  void undoLeftoverCordons(
+  return undoLeftoverCordons(
     services.clusters,
     (r) => {
       const context = services.clusters.contextByName(r.context, r.kubeconfig);

@@ -8,13 +8,15 @@
 // under test/integration/real/ (no second node, no Restricted Mode run).
 // With --cluster: a real control plane and its real-kubelet worker (test/support/cluster.ts), the
 // worker as test-node in ~/.ssh/config, the admin kubeconfig as ~/.kube/config, bad copies of it for
-// the tests, and only the tests under test/integration/cluster/.
+// the tests, and only the tests under test/integration/cluster/; then twice VS Code killed and started
+// again (crashRestart.mjs, test/integration/clusterCrash/). --crash: only those.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crashAndRestart } from './crashRestart.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -26,22 +28,22 @@ export const SECOND_NODE_ALIAS = 'test-node-b';
 const TWO_NODE_SUITE = 'Two nodes at once';
 
 /**
- * One run of runIntegration.mjs with its output passed through; resolves with its exit code and the
- * counts of its last "N passed, N failed" line (a run that died before reporting counts as failed).
+ * One run of runIntegration.mjs with its output passed through; `done` resolves with its exit code and
+ * the counts of its last "N passed, N failed" line (a run that died before reporting counts as failed).
  */
-function runSuite(args, env) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'runIntegration.mjs'), ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env,
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      process.stdout.write(chunk);
-    });
-    const forward = (sig) => child.kill(sig);
-    for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, forward);
+function startSuite(args, env) {
+  const child = spawn(process.execPath, [path.join(root, 'test', 'vscode', 'runIntegration.mjs'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env,
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+    process.stdout.write(chunk);
+  });
+  const forward = (sig) => child.kill(sig);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, forward);
+  const done = new Promise((resolve) => {
     child.on('close', (c) => {
       for (const sig of ['SIGINT', 'SIGTERM']) process.off(sig, forward);
       const last = [...out.matchAll(/^(\d+) passed, (\d+) failed/gm)].pop();
@@ -51,7 +53,10 @@ function runSuite(args, env) {
       resolve({ code, passed, failed: code !== 0 && failed === 0 ? 1 : failed });
     });
   });
+  return { child, done };
 }
+
+const runSuite = (args, env) => startSuite(args, env).done;
 
 /**
  * A folder nobody trusted, whose .vscode/settings.json tries what a cloned repository could:
@@ -113,8 +118,9 @@ function writeClusterHome(cluster, home) {
 }
 
 const real = process.argv.includes('--real');
-const clusterMode = process.argv.includes('--cluster');
-const passOn = process.argv.slice(2).filter((a) => a !== '--real' && a !== '--cluster');
+const crashOnly = process.argv.includes('--crash');
+const clusterMode = crashOnly || process.argv.includes('--cluster');
+const passOn = process.argv.slice(2).filter((a) => !['--real', '--cluster', '--crash'].includes(a));
 // A fixed date stamp, as reproducible builds use: an unchanged tree rebuilds to the same binary, so a
 // restart's upload is skipped (the sample's Makefile and Kubernetes' both honour it).
 const suiteEnv = { KRD_INTEGRATION_SUITE: real ? 'real' : clusterMode ? 'cluster' : 'sample', SOURCE_DATE_EPOCH: '1700000000' };
@@ -199,10 +205,30 @@ try {
     KRD_TEST_NODE_JSON: path.join(home, 'node.json'),
     ...suiteEnv,
   };
-  const main = await runSuite(passOn, env);
-  if (real || cluster) {
+  if (cluster) {
+    // --crash: only the crash and restart runs (test/integration/clusterCrash/).
+    const main = crashOnly ? { code: 0, passed: 0, failed: 0 } : await runSuite(passOn, env);
+    const runs = [main];
+    for (const caseName of ['ours', 'admin']) {
+      const log = (line) => console.log(`[crash ${caseName}] ${line}`);
+      runs.push(await crashAndRestart({ startSuite, env, caseName, log }));
+      // The next run starts from a schedulable worker, whatever this one left.
+      const undo = { spec: { unschedulable: null }, metadata: { annotations: { 'kubelet-remote-debug/cordoned': null } } };
+      const r = await cluster.kubectl(['patch', 'node', cluster.worker.name, '--type=merge', '-p', JSON.stringify(undo)]);
+      if (r.code !== 0) log(`uncordoning ${cluster.worker.name} failed (exit code ${r.code}): ${r.stderr.trim()}`);
+    }
+    const passed = runs.reduce((n, r) => n + r.passed, 0);
+    const failed = runs.reduce((n, r) => n + r.failed, 0);
+    console.log(
+      `integration: cluster window ${main.passed} passed, ${main.failed} failed; crash and restart ${passed - main.passed} passed, ${failed - main.failed} failed`,
+    );
+    console.log(`${passed} passed, ${failed} failed`);
+    code = runs.every((r) => r.code === 0) && failed === 0 ? 0 : 1;
+  } else if (real) {
+    const main = await runSuite(passOn, env);
     code = main.code === 0 && main.failed === 0 ? 0 : 1;
   } else {
+    const main = await runSuite(passOn, env);
     // The same node, a second window with workspace trust on, opened on a folder nobody trusted.
     const untrusted = writeUntrustedWorkspace(home);
     const restricted = await runSuite(

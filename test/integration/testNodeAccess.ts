@@ -31,12 +31,17 @@ export function nodeSsh(command: string, node: IntegrationNode = testNode()): Pr
 
 export const EXTENSION_ID = 'kubelet-remote-debug.kubelet-remote-debug';
 
-export async function extensionApi(): Promise<{ nodesTree: vscode.TreeDataProvider<unknown> }> {
+export interface ExtensionApiForTests {
+  nodesTree: vscode.TreeDataProvider<unknown>;
+  leftoverCordonsChecked(): Promise<void>;
+}
+
+export async function extensionApi(): Promise<ExtensionApiForTests> {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   if (!ext) {
     throw new Error(`${EXTENSION_ID} is not installed in this host.`);
   }
-  return (await ext.activate()) as { nodesTree: vscode.TreeDataProvider<unknown> };
+  return (await ext.activate()) as ExtensionApiForTests;
 }
 
 import { until } from '../support/until';

@@ -202,7 +202,9 @@ async function main() {
   if (verbose) say(`VS Code ${install.version} server on ${server.base} (authority ${server.remoteAuthority}), run folder ${runDir}`);
   if (run.finishing) return;
 
-  run.browser = await launchChromium({ userDataDir: join(runDir, 'browser') });
+  // KRD_BROWSER_PROFILE keeps the browser profile across runs: the web workbench stores settings and
+  // the extensions' global state in the browser (IndexedDB of the origin, so KRD_VSCODE_PORT too).
+  run.browser = await launchChromium({ userDataDir: process.env.KRD_BROWSER_PROFILE || join(runDir, 'browser') });
   const { page } = run.browser;
   // The workbench sends both its own log and the extension host's console (the tests' output)
   // through codeAutomationLog, in the same shape. Only the latter passes through

@@ -4,42 +4,16 @@
 // cordoned by us; ending the session uncordons it (the Debug Console's report says so), then waits
 // for Ready, and a notification says how long the node was NotReady.
 import * as assert from 'assert';
-import { execFile } from 'child_process';
 import * as vscode from 'vscode';
 import { notifications, statusBarEntries } from '../uiProbe';
+import { clusterInfo, kubectl, unschedulable } from '../clusterAccess';
 import { extensionApi, testNode, treeChildren, treeLabel, until, untilOriginalKubelet } from '../testNodeAccess';
-
-interface ClusterInfo {
-  workerName: string;
-  contextName: string;
-  kubectlPath: string;
-  kubeconfigPath: string;
-  debugKubelet: string;
-}
-
-const info = () => (testNode() as unknown as { cluster: ClusterInfo }).cluster;
-
-/** kubectl with the admin kubeconfig: the check does not go through the code under test. */
-function kubectl(args: string[]): Promise<string> {
-  const { kubectlPath, kubeconfigPath } = info();
-  return new Promise((resolve, reject) =>
-    execFile(
-      kubectlPath,
-      [`--kubeconfig=${kubeconfigPath}`, '--request-timeout=20s', ...args],
-      { timeout: 30_000 },
-      (err, stdout, stderr) => (err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)),
-    ),
-  );
-}
-
-const unschedulable = async () =>
-  (await kubectl(['get', 'node', info().workerName, '-o', 'jsonpath={.spec.unschedulable}'])).trim() === 'true';
 
 describe('Debug session on a cluster node (real VS Code, real control plane)', function () {
   this.timeout(600_000);
 
   it('cordons while halted, shows the real NotReady clock, and after the restore uncordons and reports the NotReady time', async () => {
-    const { workerName, contextName, debugKubelet } = info();
+    const { workerName, contextName, debugKubelet } = clusterInfo();
     const settings = vscode.workspace.getConfiguration('kubelet');
     await settings.update('cluster.cordon', 'always', vscode.ConfigurationTarget.Global);
     const consoleText: string[] = [];
