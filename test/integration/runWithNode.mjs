@@ -26,6 +26,8 @@ export const TEST_NODE_ALIAS = 'test-node';
 export const SECOND_NODE_ALIAS = 'test-node-b';
 /** The suite that needs the second node (test/integration/twoNodes.test.ts). */
 const TWO_NODE_SUITE = 'Two nodes at once';
+/** The suite of test/integration/clusterCrash/ (its runs are started by crashRestart.mjs). */
+const CRASH_SUITE = 'A killed extension host and the node it cordoned';
 
 /**
  * One run of runIntegration.mjs with its output passed through; `done` resolves with its exit code and
@@ -209,9 +211,13 @@ try {
     // --crash: only the crash and restart runs (test/integration/clusterCrash/).
     const main = crashOnly ? { code: 0, passed: 0, failed: 0 } : await runSuite(passOn, env);
     const runs = [main];
-    for (const caseName of ['ours', 'admin']) {
+    // The two halves belong together: a grep picks the crash runs as a whole, by their suite's title.
+    const crashCases = !grep || new RegExp(grep).test(CRASH_SUITE) ? ['ours', 'admin'] : [];
+    const crashEnv = { ...env };
+    delete crashEnv.KRD_TEST_GREP;
+    for (const caseName of crashCases) {
       const log = (line) => console.log(`[crash ${caseName}] ${line}`);
-      runs.push(await crashAndRestart({ startSuite, env, caseName, log }));
+      runs.push(await crashAndRestart({ startSuite, env: crashEnv, caseName, log }));
       // The next run starts from a schedulable worker, whatever this one left.
       const undo = { spec: { unschedulable: null }, metadata: { annotations: { 'kubelet-remote-debug/cordoned': null } } };
       const r = await cluster.kubectl(['patch', 'node', cluster.worker.name, '--type=merge', '-p', JSON.stringify(undo)]);
