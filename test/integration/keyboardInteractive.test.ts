@@ -69,9 +69,13 @@ async function expandAndAsk(alias: string): Promise<VisibleInputBox> {
   return box;
 }
 
+// By sshd's syslog identifier, not its unit: journald takes the unit from /proc, and a connection
+// process that has already exited (a cancelled login) leaves lines with no unit, which `-u ssh` misses.
+const SSHD_JOURNAL = 'journalctl -t sshd';
+
 /** Where the node's sshd journal ends now, so a test reads only the logins it caused. */
 async function journalCursor(): Promise<string> {
-  const out = await nodeSsh('journalctl -u ssh -n 0 --show-cursor --no-pager');
+  const out = await nodeSsh(`${SSHD_JOURNAL} -n 0 --show-cursor --no-pager`);
   const cursor = /-- cursor: (\S+)/.exec(out)?.[1];
   assert.ok(cursor, `journalctl printed a cursor: ${out}`);
   return cursor;
@@ -79,7 +83,15 @@ async function journalCursor(): Promise<string> {
 
 /** needpw's SSH connections since `cursor`, each as sshd logged it, by client port. */
 async function needpwConnections(cursor: string): Promise<Map<string, string[]>> {
-  const out = await nodeSsh(`journalctl -u ssh --after-cursor='${cursor}' -o cat --no-pager`);
+  // journald writes what sshd sent a moment later; each test made at least one connection.
+  const out = await until(
+    "sshd's lines about needpw in the node's journal",
+    async () => {
+      const text = await nodeSsh(`${SSHD_JOURNAL} --after-cursor='${cursor}' -o cat --no-pager`);
+      return /\bneedpw\b.* port \d+/.test(text) ? text : undefined;
+    },
+    10_000,
+  );
   const byPort = new Map<string, string[]>();
   for (const line of out.split('\n')) {
     const port = /\bneedpw\b.* port (\d+)/.exec(line)?.[1];
@@ -182,7 +194,7 @@ describe('keyboard-interactive in the real input box', function () {
     const logins = [...(await needpwConnections(cursor)).values()];
     assert.strictEqual(logins.length, 1, `one connection, not a retry per refresh: ${JSON.stringify(logins)}`);
     assert.strictEqual(
-      (await nodeSsh(`journalctl -u ssh --after-cursor='${cursor}' -o cat --no-pager`)).match(/PAM: Authentication failure for needpw/g)
+      (await nodeSsh(`${SSHD_JOURNAL} --after-cursor='${cursor}' -o cat --no-pager`)).match(/PAM: Authentication failure for needpw/g)
         ?.length,
       1,
       'PAM checked one answer',

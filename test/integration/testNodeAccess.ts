@@ -8,6 +8,8 @@ export interface IntegrationNode {
   alias: string;
   address: string;
   sshConfigPath: string;
+  /** The client key every user of the node takes. */
+  keyPath: string;
   sshHosts: { root: string };
   /** The second node, booted by runWithNode.mjs for the two-node suite. */
   second?: IntegrationNode;

@@ -82,8 +82,10 @@ describe('Nodes view: the cluster from the kubeconfig', function () {
     const { nodesTree } = await extensionApi();
     const { workerName, contextName } = clusterInfo();
     const settings = vscode.workspace.getConfiguration('kubelet');
-    const empty = path.join(os.tmpdir(), `krd-empty-ssh-config-${process.pid}`);
-    writeFileSync(empty, '');
+    // No Host names the worker or its address; `Host *` only gives the key, so the template's target
+    // logs in as a user's would instead of asking for a password nobody types here.
+    const empty = path.join(os.tmpdir(), `krd-keyonly-ssh-config-${process.pid}`);
+    writeFileSync(empty, `Host *\n  IdentityFile ${testNode().keyPath}\n  IdentitiesOnly yes\n`);
     const workerRows = async () => {
       await vscode.commands.executeCommand('kubelet.refreshNodes');
       const context = (await treeChildren(nodesTree)).find((r) => treeLabel(r.item) === contextName);
@@ -107,6 +109,11 @@ describe('Nodes view: the cluster from the kubeconfig', function () {
       const address = testNode().address;
       assert.strictEqual((mapped.worker.element as { spec?: string }).spec, `root@${address}`);
       assert.strictEqual(mapped.rows[0].item.description, `root@${address} (from kubelet.cluster.sshTarget)`);
+      // The template's target is a node like any other: its kubelet unit is read over that login.
+      assert.ok(
+        mapped.rows.some((r) => treeLabel(r.item) === 'kubelet.service'),
+        `the kubelet unit under the template's target: ${JSON.stringify(mapped.rows.map((r) => treeLabel(r.item)))}`,
+      );
     } finally {
       await settings.update('ssh.configFile', undefined, vscode.ConfigurationTarget.Global);
       await settings.update('cluster.sshTarget', undefined, vscode.ConfigurationTarget.Global);
