@@ -1,0 +1,138 @@
+// The compressed upload against the real node, through the link emulator where a slow link matters:
+// chosen by measurement on a slow link, byte-exact, executable, recorded, and never half-placed when the
+// stream dies or the disk fills part-way (the old binary stays, no staging file is left, the error says why).
+import * as assert from 'assert';
+import { closeSync, openSync, readSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { ErrorCode, UserError } from '../../src/common/errors';
+import { sha256File, uploadBinary } from '../../src/node/upload';
+import { expectUserError } from '../support/expectUserError';
+import { LINK_PROFILES } from '../support/linkRelay';
+import { connect } from '../support/nodeClient';
+import { RelayedNode, relayedNode } from '../support/relayedNode';
+import { removeTempDir, tempDir } from '../support/tempDirs';
+import { sharedNode } from './hooks';
+
+/** The first `bytes` of Node's own executable: machine code and data that compress about as a Go binary does. */
+function compressible(file: string, bytes: number): void {
+  const buf = Buffer.alloc(bytes);
+  const fd = openSync(process.execPath, 'r');
+  let have = 0;
+  while (have < bytes) {
+    const n = readSync(fd, buf, have, bytes - have, have);
+    if (n === 0) {
+      throw new Error(`${process.execPath} is smaller than ${bytes} bytes`);
+    }
+    have += n;
+  }
+  closeSync(fd);
+  writeFileSync(file, buf);
+}
+
+describe('Compressed upload of the debug binary', function () {
+  this.timeout(120_000);
+  const dir = '/var/lib/kubelet-debug';
+  let local: string;
+  let tmp: string;
+  let cloud: RelayedNode;
+  before(async () => {
+    tmp = tempDir('gz');
+    local = path.join(tmp, 'kubelet');
+    compressible(local, 24 * 1024 * 1024);
+    cloud = await relayedNode(sharedNode(), LINK_PROFILES.cloud);
+  });
+  after(async () => {
+    await sharedNode().ssh(`rm -f ${dir}/gz-* /var/tmp/krd-upload-*; umount /mnt/krd-gz 2>/dev/null; true`);
+    await cloud.stop();
+    removeTempDir(tmp);
+  });
+
+  async function leftovers(): Promise<string> {
+    return (await sharedNode().ssh(`ls -A /var/tmp ${dir} /mnt/krd-gz 2>/dev/null | grep -e krd-upload -e '[.]upload-' || true`)).stdout;
+  }
+
+  it('switches to gzip on a 50 Mbit/s link, and the node gets the exact, executable binary with its record', async () => {
+    const conn = connect(cloud);
+    try {
+      const r = await uploadBinary(conn, local, `${dir}/gz-auto`);
+      assert.strictEqual(r.method, 'gzip', `measured ${JSON.stringify(r.choice)}`);
+      assert.ok(r.choice && r.choice.compressionRatio > 1.5, `the sample compressed: ${JSON.stringify(r.choice)}`);
+      const sha = await sha256File(local);
+      assert.strictEqual(
+        (await sharedNode().ssh(`sha256sum ${dir}/gz-auto | cut -c1-64; stat -c %a ${dir}/gz-auto`)).stdout,
+        `${sha}\n755\n`,
+      );
+      assert.strictEqual(await leftovers(), '', 'no staging file left');
+      assert.strictEqual((await uploadBinary(conn, local, `${dir}/gz-auto`)).skipped, true, 'the record lets the next upload skip it');
+    } finally {
+      conn.disconnect();
+    }
+  });
+
+  it('sends gzip for a login that is not root (staged in /var/tmp, installed with sudo)', async () => {
+    const conn = connect(sharedNode(), 'sudo');
+    try {
+      const r = await uploadBinary(conn, local, `${dir}/gz-sudo`, { method: 'gzip' });
+      assert.strictEqual(r.method, 'gzip');
+      assert.strictEqual(
+        (await sharedNode().ssh(`sha256sum ${dir}/gz-sudo | cut -c1-64; stat -c '%a %U' ${dir}/gz-sudo`)).stdout,
+        `${r.sha256}\n755 root\n`,
+      );
+      assert.strictEqual(await leftovers(), '');
+    } finally {
+      conn.disconnect();
+    }
+  });
+
+  /** Puts an old binary at `target`, starts a forced gzip upload over the slow link, and runs `fault` once bytes flow. */
+  async function failPartWay(target: string, fault: string, code: ErrorCode): Promise<{ err: UserError; oldSha: string }> {
+    const node = sharedNode();
+    await node.ssh(`head -c 1000000 /usr/bin/ssh > ${target} && chmod 755 ${target}`);
+    const oldSha = (await node.ssh(`sha256sum ${target} | cut -c1-64`)).stdout.trim();
+    const conn = connect(cloud);
+    let faulted: Promise<unknown> | undefined;
+    try {
+      const err = await expectUserError(
+        uploadBinary(conn, local, target, {
+          method: 'gzip',
+          onProgress: () => {
+            faulted ??= node.ssh(fault);
+          },
+        }),
+        code,
+      );
+      assert.ok(faulted, 'the fault was injected while bytes flowed');
+      await faulted;
+      return { err, oldSha };
+    } finally {
+      conn.disconnect();
+    }
+  }
+
+  it('leaves the old binary and no staging file when the stream is killed part-way, and says so', async () => {
+    const target = `${dir}/gz-killed`;
+    // The node's gzip is ours (this test's upload); it is found by its command line and ended by PID.
+    const { err, oldSha } = await failPartWay(
+      target,
+      'pid=$(pgrep -f -x \'gzip -dc\'); [ -n "$pid" ] && kill -KILL $pid',
+      ErrorCode.UploadFailed,
+    );
+    assert.match(err.message, /the node's gzip writing \S+ (was ended|exited with \d+).*was not changed/);
+    assert.strictEqual((await sharedNode().ssh(`sha256sum ${target} | cut -c1-64`)).stdout.trim(), oldSha, 'the old binary is in place');
+    assert.strictEqual(await leftovers(), '');
+  });
+
+  it('leaves the old binary and no staging file when the disk fills part-way, and says so', async () => {
+    const node = sharedNode();
+    // Room for the check before sending (size + 16 MiB), then filled once the stream runs.
+    await node.ssh('mkdir -p /mnt/krd-gz && mount -t tmpfs -o size=48m tmpfs /mnt/krd-gz');
+    const { err, oldSha } = await failPartWay(
+      '/mnt/krd-gz/kubelet',
+      'fallocate -l $(df -B1 --output=avail /mnt/krd-gz | tail -1) /mnt/krd-gz/filler',
+      ErrorCode.NodeDiskFull,
+    );
+    assert.match(err.message, /ran out of disk space .*No space left on device/);
+    assert.strictEqual((await node.ssh('sha256sum /mnt/krd-gz/kubelet | cut -c1-64')).stdout.trim(), oldSha, 'the old binary is in place');
+    assert.strictEqual(await leftovers(), '');
+  });
+});
