@@ -359,6 +359,8 @@ export async function linkMain(which) {
     await ctx.node.ssh(`rm -f ${BEFORE_ON_NODE}.krd-sha256`);
     for (const p of profiles) {
       results.profiles[p.name] = await benchProfile(ctx, p);
+      // After each profile, so a long run that is cut short keeps what it measured.
+      writeFileSync(path.join(ROOT, 'bench/results-link.json'), JSON.stringify(results, null, 2) + '\n');
     }
   } finally {
     await ctx.node.stop();
