@@ -9,7 +9,7 @@ import * as path from 'path';
 import { errors, ErrorCode, UserError } from '../common/errors';
 import type { NodeConnection } from '../ssh/nodeConnection';
 import { sampleCompression, sendGzipped } from './gzipUpload';
-import { chooseUploadMethod, MEASURE_WINDOW_MS, UploadChoice } from './uploadMethod';
+import { chooseUploadMethod, MEASURE_WINDOW_MS, UploadChoice, worthJudging } from './uploadMethod';
 
 export interface UploadProgress {
   transferred: number;
@@ -191,6 +191,9 @@ async function judgeLink(
   size: number,
   m: { sent: number; linkBytesPerSecond: number },
 ): Promise<UploadResult['choice']> {
+  if (!worthJudging(size, m.sent, m.linkBytesPerSecond)) {
+    return undefined;
+  }
   const sample = await sampleCompression(localPath, size);
   const choice = chooseUploadMethod({
     size,

@@ -15,6 +15,17 @@ export const SWITCH_MARGIN = 0.8;
  */
 export const COMPRESS_DERATE = 0.5;
 
+/**
+ * Below this much SFTP time left, switching cannot pay for its restart and round trips, so the file is
+ * not even sampled (on loopback the whole upload takes about a second; sampling would only slow it).
+ */
+export const MIN_SFTP_SECONDS_TO_JUDGE = 1;
+
+/** Whether SFTP's rest is long enough to be worth weighing against a compressed restart. */
+export function worthJudging(size: number, sent: number, linkBytesPerSecond: number): boolean {
+  return linkBytesPerSecond > 0 && (size - sent) / linkBytesPerSecond >= MIN_SFTP_SECONDS_TO_JUDGE;
+}
+
 export interface UploadMeasurement {
   /** Bytes in the file. */
   size: number;

@@ -2,7 +2,7 @@
 // about 100 MB/s (counted at half, COMPRESS_DERATE) and packs a Go debug binary 3.2×; SFTP on loopback
 // moves 150 MB/s.
 import * as assert from 'assert';
-import { chooseUploadMethod, COMPRESS_DERATE, SWITCH_MARGIN } from '../../src/node/uploadMethod';
+import { chooseUploadMethod, COMPRESS_DERATE, SWITCH_MARGIN, worthJudging } from '../../src/node/uploadMethod';
 
 const MB = 1e6;
 const kubelet = { size: 153 * MB, compressBytesPerSecond: 100 * MB, compressionRatio: 3.2 };
@@ -59,5 +59,15 @@ describe('uploadMethod', () => {
         JSON.stringify(broken),
       );
     }
+  });
+});
+
+describe('uploadMethod: worth judging', () => {
+  it('skips the sampling when SFTP has less than a second left', () => {
+    // Loopback, 300 ms into 120 MiB at 300 MB/s: about 0.1 s left.
+    assert.strictEqual(worthJudging(126 * MB, 90 * MB, 300 * MB), false);
+    // 50 Mbit/s, 300 ms into the debug kubelet: 24 s left.
+    assert.strictEqual(worthJudging(153 * MB, 2 * MB, 6.25 * MB), true);
+    assert.strictEqual(worthJudging(153 * MB, 2 * MB, 0), false, 'no rate, nothing to judge');
   });
 });
