@@ -76,7 +76,7 @@ function padded(src, dest, size) {
 }
 
 /** Changes one byte near the end (after the ELF's contents), so uploadBinary cannot skip the file. */
-function touchByte(file) {
+export function touchByte(file) {
   const fd = openSync(file, 'r+');
   writeSync(fd, randomBytes(1), 0, 1, statSync(file).size - 1);
   closeSync(fd);
@@ -194,7 +194,7 @@ async function benchUnchanged(node, conn, file, real = false) {
 }
 
 /** A plain DAP client over any duplex stream, using the extension's framing (so only the transport differs). */
-function streamClient(stream, useBridge) {
+export function streamClient(stream, useBridge) {
   const waiting = new Map();
   const eventWaiters = new Map();
   let seq = 1;
@@ -241,7 +241,7 @@ function streamClient(stream, useBridge) {
 }
 
 /** One client session: the first one runs the halted kubelet to main.main, so there are goroutines to ask about. */
-async function dapRound(stream, useBridge, n, first) {
+export async function dapRound(stream, useBridge, n, first) {
   const c = streamClient(stream, useBridge);
   await c.request('initialize', { adapterID: 'bench', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
   await c.request('attach', { mode: 'remote' });
@@ -267,7 +267,7 @@ async function dapRound(stream, useBridge, n, first) {
   return times;
 }
 
-async function waitPort(port, timeoutMs) {
+export async function waitPort(port, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise((resolve) => {
@@ -359,7 +359,7 @@ async function benchDap(node, conn) {
  * A real kubelet in its first seconds takes about 5 s to stop (it handles SIGTERM, and is still in its
  * cloud credential lookup), which no user sees: wait until the running kubelet is 10 s old.
  */
-async function settleKubelet(node) {
+export async function settleKubelet(node) {
   const r = await node.ssh(
     'for i in $(seq 300); do [ "$(ps -o etimes= -p "$(systemctl show -p MainPID --value kubelet)" 2>/dev/null || echo 0)" -ge 10 ] && exit 0; sleep 0.1; done; exit 1',
   );
@@ -369,7 +369,7 @@ async function settleKubelet(node) {
 }
 
 /** After a round on the real node: every container and its task's PID as before (no workload restarted). */
-async function expectPods(node, before, what) {
+export async function expectPods(node, before, what) {
   const now = await podState(node);
   if (now !== before) {
     throw new Error(`${what} changed the pods on ${node.name}:\nbefore:\n${before}\nafter:\n${now}`);
@@ -381,7 +381,7 @@ async function expectPods(node, before, what) {
  * lease renewed as the extension does. The breakdown adds attach (launcher's return to the stop, minus the
  * kubelet's start-up) and the kubelet's start-up (configurationDone to the stop).
  */
-async function extensionFirstStop(node, binary, workspace, hashes) {
+export async function extensionFirstStop(node, binary, workspace, hashes) {
   const conn = connect(node);
   const t0 = performance.now();
   const target = await launchKubeletUnderDelve(
@@ -416,7 +416,7 @@ async function extensionFirstStop(node, binary, workspace, hashes) {
   return { total: (t1 - t0) / 1000, timings: { ...target.timings, attach: (t1 - tAttach) / 1000 - startup, 'kubelet start-up': startup } };
 }
 
-async function bashFirstStop(node, hashes) {
+export async function bashFirstStop(node, hashes) {
   const localPort = 42000 + Math.floor(Math.random() * 2000);
   const r = await run('bash', [path.join(ROOT, 'bench/firstStop.sh'), node.sshConfigPath, node.sshHosts.root, String(localPort)], {
     timeoutMs: 120_000,
@@ -684,7 +684,9 @@ async function main() {
   );
 }
 
-main().catch((err) => {
+// --link PROFILE: the figures over an emulated link (bench/link.mjs), instead of the loopback table.
+const linkAt = process.argv.indexOf('--link');
+(linkAt >= 0 ? import('./link.mjs').then((m) => m.linkMain(process.argv[linkAt + 1])) : main()).catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });

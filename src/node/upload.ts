@@ -1,7 +1,8 @@
 // Uploads the debug binary: skipped when the node already has the same SHA-256; otherwise SFTP with
 // several large requests in flight into a temporary file that is renamed into place, so a half-sent
 // binary never sits where the kubelet could run it. The transport copies the bytes its fastest way:
-// ssh2 fastPut with 8 × 128 KiB in flight, or OpenSSH's sftp -B 32768 -R 8 (see SSH-PERF.md).
+// ssh2 fastPut with 8 × 128 KiB in flight, or OpenSSH's sftp -B 32768 -R 8 (see SSH-PERF.md). On a
+// slow link SFTP gives way, after a short measurement, to a gzip stream (gzipUpload.ts, uploadMethod.ts).
 import { createHash, randomBytes } from 'crypto';
 import { createReadStream, promises as fs } from 'fs';
 import * as path from 'path';
@@ -9,6 +10,8 @@ import { errors, ErrorCode, UserError } from '../common/errors';
 import type { NodeConnection } from '../ssh/nodeConnection';
 import { isSftpBatchSafe } from '../ssh/opensshArgs';
 import type { PutFileError } from '../ssh/transport';
+import { sampleCompression, sendGzipped } from './gzipUpload';
+import { chooseUploadMethod, MEASURE_WINDOW_MS, UploadChoice, worthJudging } from './uploadMethod';
 
 export interface UploadProgress {
   transferred: number;
@@ -22,6 +25,8 @@ export interface UploadOptions {
   /** Requests in flight and their size; measured best on loopback: 8 × 128 KiB. */
   concurrency?: number;
   chunkSize?: number;
+  /** 'auto' (the default): SFTP, switching to a gzip stream when the link measures slower than compression. */
+  method?: 'auto' | 'sftp' | 'gzip';
 }
 
 export interface UploadResult {
@@ -29,6 +34,9 @@ export interface UploadResult {
   bytes: number;
   seconds: number;
   sha256: string;
+  /** How the bytes went (undefined when skipped), and on 'auto' the estimates the choice was made on. */
+  method?: 'sftp' | 'gzip';
+  choice?: UploadChoice & { linkBytesPerSecond: number; compressionRatio: number };
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -82,6 +90,9 @@ async function recordedSha256(node: NodeConnection, remotePath: string): Promise
   return r.code === 0 && m && m[2] === now ? m[1] : undefined;
 }
 
+/** The exit code of the placing script when the staged file is not the local file's size. */
+const SIZE_MISMATCH = 86;
+
 export async function uploadBinary(
   node: NodeConnection,
   localPath: string,
@@ -112,52 +123,152 @@ export async function uploadBinary(
   if (atomic) {
     await node.runAsRoot(`creating ${dir}`, ['mkdir', '-p', '--', dir]);
   }
+  let written = staging;
+  let method: 'sftp' | 'gzip' = options.method === 'gzip' ? 'gzip' : 'sftp';
+  let choice: UploadResult['choice'];
+  const progress = (transferred: number) => {
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    options.onProgress?.({ transferred, total: size, bytesPerSecond: transferred / seconds });
+  };
   try {
-    let last = 0; // the first report goes out at once, then at most one every 200 ms
-    await node
-      .putFile(localPath, staging, {
-        mode: 0o755,
+    if (method === 'sftp') {
+      const judge =
+        options.method === 'sftp' ? undefined : (m: { sent: number; linkBytesPerSecond: number }) => judgeLink(localPath, size, m);
+      const outcome = await sftpPut(node, localPath, staging, remotePath, options, judge);
+      if (outcome) {
+        // SFTP's last writes may still land in its file, so the stream goes to a fresh one.
+        choice = outcome;
+        method = 'gzip';
+        await node.exec(['rm', '-f', '--', staging]).catch(() => undefined);
+        written = `${staging}-gz`;
+      }
+    }
+    if (method === 'gzip') {
+      let last = 0;
+      await sendGzipped(node, localPath, written, {
         signal: options.signal,
-        concurrency: options.concurrency,
-        chunkSize: options.chunkSize,
-        onProgress: (transferred, total) => {
+        onBytes: (read) => {
           const now = Date.now();
-          if (now - last > 200 || transferred === total) {
+          if (now - last > 200 || read === size) {
             last = now;
-            const seconds = Math.max((now - started) / 1000, 0.001);
-            options.onProgress?.({ transferred, total, bytesPerSecond: transferred / seconds });
+            progress(read);
           }
         },
-      })
-      .catch((err: PutFileError) => {
-        throw err instanceof UserError ? err : mapUploadError(node, err, remotePath);
       });
-    // Into place, then record what is there; SSH's MACs already vouch for the bytes, the size check
-    // catches a transfer cut short.
+    }
+    // Into place, then record what is there; SSH's MACs (and gzip's CRC) vouch for the bytes, the size
+    // check before the rename catches a transfer cut short and leaves the old binary where it was.
     const place = atomic ? 'mv -f -- "$1" "$2"' : 'install -D -m 0755 -- "$1" "$2" && rm -f -- "$1"';
-    const placed = await node.runAsRoot('moving the binary into place', [
+    const placed = await node.execAsRoot([
       '/bin/sh',
       '-c',
-      `${place} && meta=$(stat -c "%s %.9Y %.9Z" -- "$2") && printf '%s %s\\n' "$3" "$meta" > "$4" && echo "$meta"`,
+      `s=$(stat -c %s -- "$1") || exit 1; [ "$s" = "$5" ] || { echo "$s" >&2; exit ${SIZE_MISMATCH}; }; chmod 0755 -- "$1" && ${place} && meta=$(stat -c "%s %.9Y %.9Z" -- "$2") && printf '%s %s\\n' "$3" "$meta" > "$4" && echo "$meta"`,
       'sh',
-      staging,
+      written,
       remotePath,
       localSha,
       sidecarPath(remotePath),
+      String(size),
     ]);
-    if (Number(placed.stdout.split(' ')[0]) !== size) {
+    if (placed.code === SIZE_MISMATCH || (placed.code === 0 && Number(placed.stdout.split(' ')[0]) !== size)) {
       await node.execAsRoot(['rm', '-f', '--', sidecarPath(remotePath)]);
       throw new UserError(
         ErrorCode.UploadCorrupt,
-        `The binary on ${node.spec} is not the size of the local one after the upload. Try again; if it persists, check the node's disk.`,
+        `The debug binary that reached ${node.spec} is ${placed.stderr.trim() || '?'} bytes, not ${size}; it was not put in place. Try again; if it persists, check the node's disk.`,
         ['retry'],
       );
     }
+    if (placed.code !== 0) {
+      throw errors.remoteCommandFailed(node.spec, 'moving the binary into place', placed.code, placed.stderr);
+    }
   } catch (err) {
-    await node.execAsRoot(['rm', '-f', '--', staging]).catch(() => undefined);
+    await node.execAsRoot(['rm', '-f', '--', staging, written]).catch(() => undefined);
     throw err;
   }
-  return { skipped: false, bytes: size, seconds: (Date.now() - started) / 1000, sha256: localSha };
+  return { skipped: false, bytes: size, seconds: (Date.now() - started) / 1000, sha256: localSha, method, choice };
+}
+
+/** After SFTP's first window: whether a gzip stream from the start beats SFTP's rest (then its estimates). */
+async function judgeLink(
+  localPath: string,
+  size: number,
+  m: { sent: number; linkBytesPerSecond: number },
+): Promise<UploadResult['choice']> {
+  if (!worthJudging(size, m.sent, m.linkBytesPerSecond)) {
+    return undefined;
+  }
+  const sample = await sampleCompression(localPath, size);
+  const choice = chooseUploadMethod({
+    size,
+    sent: m.sent,
+    linkBytesPerSecond: m.linkBytesPerSecond,
+    compressBytesPerSecond: sample.bytesPerSecond,
+    compressionRatio: sample.ratio,
+  });
+  return choice.method === 'gzip' ? { ...choice, linkBytesPerSecond: m.linkBytesPerSecond, compressionRatio: sample.ratio } : undefined;
+}
+
+/**
+ * The transport's SFTP copy. With `judge`, the link's rate over the first MEASURE_WINDOW_MS of
+ * progress is handed to it; if it answers, the copy is stopped and its answer is returned (the caller
+ * then sends another way). Resolves undefined when SFTP sent the whole file.
+ */
+async function sftpPut(
+  node: NodeConnection,
+  localPath: string,
+  staging: string,
+  remotePath: string,
+  options: UploadOptions,
+  judge?: (m: { sent: number; linkBytesPerSecond: number }) => Promise<UploadResult['choice']>,
+): Promise<UploadResult['choice']> {
+  // The copy stops for the caller's cancel or for a switch to gzip; only the first is an error.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const started = Date.now();
+  let last = 0; // the first report goes out at once, then at most one every 200 ms
+  let switchTo: UploadResult['choice'];
+  let window: { at: number; bytes: number } | undefined;
+  let judging = false;
+  try {
+    await node.putFile(localPath, staging, {
+      mode: 0o755,
+      signal: stop.signal,
+      concurrency: options.concurrency,
+      chunkSize: options.chunkSize,
+      onProgress: (transferred, total) => {
+        const now = Date.now();
+        if (now - last > 200 || transferred === total) {
+          last = now;
+          const seconds = Math.max((now - started) / 1000, 0.001);
+          options.onProgress?.({ transferred, total, bytesPerSecond: transferred / seconds });
+        }
+        // The window starts at the first acknowledged write, after the session's set-up round trips.
+        window ??= { at: now, bytes: transferred };
+        if (judge && !judging && now - window.at >= MEASURE_WINDOW_MS && transferred < total) {
+          judging = true;
+          const linkBytesPerSecond = ((transferred - window.bytes) * 1000) / (now - window.at);
+          void judge({ sent: transferred, linkBytesPerSecond }).then(
+            (answer) => {
+              if (answer && !options.signal?.aborted) {
+                switchTo = answer;
+                stop.abort();
+              }
+            },
+            () => undefined,
+          );
+        }
+      },
+    });
+    return undefined;
+  } catch (err) {
+    if (switchTo && !options.signal?.aborted) {
+      return switchTo;
+    }
+    throw err instanceof UserError ? err : mapUploadError(node, err as PutFileError, remotePath);
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 function mapUploadError(node: NodeConnection, err: PutFileError, remotePath: string): UserError {

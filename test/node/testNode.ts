@@ -134,7 +134,8 @@ function toTestNode(slot: Slot, info: NodeInfo): TestNode {
   };
 }
 
-function runSsh(sshConfigPath: string, host: string, command: string): Promise<SshResult> {
+/** Runs a command with OpenSSH and a given ssh_config (BatchMode); never rejects on the exit code. */
+export function runSsh(sshConfigPath: string, host: string, command: string): Promise<SshResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', ['-F', sshConfigPath, '-o', 'BatchMode=yes', host, command], {
       stdio: ['ignore', 'pipe', 'pipe'],
