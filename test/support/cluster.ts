@@ -5,6 +5,7 @@ import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { bootTestNode, TestNode } from '../node/testNode';
+import { clientCertificate } from './kubeconfigFixtures';
 
 export interface KubectlResult {
   stdout: string;
@@ -146,7 +147,11 @@ export function writeBadKubeconfigs(cluster: TestCluster, dir: string): BadKubec
     fs.writeFileSync(file, text, { mode: 0o600 });
     return file;
   };
-  const expired = expiredClientCertificate(cluster, dir);
+  // A cluster-admin (O=system:masters) certificate signed by the cluster CA, valid only in 2020.
+  const expired = clientCertificate(dir, '20200101000000Z', '20200102000000Z', {
+    subject: '/O=system:masters/CN=krd-expired-admin',
+    signer: { certPath: cluster.caCertPath, keyPath: cluster.caKeyPath },
+  });
   return {
     wrongServer: write('wrong-server.conf', withField('server', `https://${cluster.controlPlane.address}:6444`)),
     expiredCertificate: write(
@@ -163,44 +168,3 @@ export function writeBadKubeconfigs(cluster: TestCluster, dir: string): BadKubec
   };
 }
 
-/** A cluster-admin client certificate (O=system:masters), signed by the cluster CA, valid only in 2020. */
-function expiredClientCertificate(cluster: TestCluster, dir: string): { cert: string; key: string } {
-  const work = fs.mkdtempSync(path.join(dir, '.ca-'));
-  try {
-    const file = (name: string) => path.join(work, name);
-    fs.writeFileSync(file('index.txt'), '');
-    fs.writeFileSync(file('serial'), '1000\n');
-    fs.writeFileSync(
-      file('ca.cnf'),
-      [
-        '[ca]',
-        'default_ca = krd',
-        '[krd]',
-        `database = ${file('index.txt')}`,
-        `serial = ${file('serial')}`,
-        `new_certs_dir = ${work}`,
-        'default_md = sha256',
-        'policy = any',
-        'unique_subject = no',
-        'copy_extensions = none',
-        'x509_extensions = client',
-        '[any]',
-        'organizationName = optional',
-        'commonName = supplied',
-        '[client]',
-        'keyUsage = critical, digitalSignature, keyEncipherment',
-        'extendedKeyUsage = clientAuth',
-        '',
-      ].join('\n'),
-    );
-    const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
-    run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('client.key'), '-subj', '/O=system:masters/CN=krd-expired-admin', '-out', file('client.csr')]);
-    run([
-      'ca', '-batch', '-config', file('ca.cnf'), '-cert', cluster.caCertPath, '-keyfile', cluster.caKeyPath,
-      '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-notext', '-in', file('client.csr'), '-out', file('client.crt'),
-    ]);
-    return { cert: fs.readFileSync(file('client.crt'), 'utf8'), key: fs.readFileSync(file('client.key'), 'utf8') };
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-}

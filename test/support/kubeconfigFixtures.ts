@@ -15,8 +15,16 @@ export async function closedLoopbackPort(): Promise<number> {
   return port;
 }
 
-/** A self-signed client certificate and key, valid only from `start` to `end` (openssl ca's YYYYMMDDHHMMSSZ). */
-export function clientCertificate(dir: string, start: string, end: string): { cert: string; key: string } {
+/**
+ * A client certificate and key, valid only from `start` to `end` (openssl ca's YYYYMMDDHHMMSSZ):
+ * self-signed, or signed by `signer` (a CA's certificate and key files, such as the test cluster's).
+ */
+export function clientCertificate(
+  dir: string,
+  start: string,
+  end: string,
+  options: { subject?: string; signer?: { certPath: string; keyPath: string } } = {},
+): { cert: string; key: string } {
   const work = mkdtempSync(path.join(dir, '.ca-'));
   try {
     const file = (name: string) => path.join(work, name);
@@ -34,21 +42,39 @@ export function clientCertificate(dir: string, start: string, end: string): { ce
         'default_md = sha256',
         'policy = any',
         'unique_subject = no',
+        'copy_extensions = none',
+        'x509_extensions = client',
         '[any]',
+        'organizationName = optional',
         'commonName = supplied',
+        '[client]',
+        'keyUsage = critical, digitalSignature, keyEncipherment',
+        'extendedKeyUsage = clientAuth',
         '',
       ].join('\n'),
     );
     const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
-    run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('k.pem'), '-subj', '/CN=krd-test', '-out', file('r.csr')]);
+    run([
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      file('k.pem'),
+      '-subj',
+      options.subject ?? '/CN=krd-test',
+      '-out',
+      file('r.csr'),
+    ]);
     run([
       'ca',
       '-batch',
-      '-selfsign',
+      ...(options.signer
+        ? ['-cert', options.signer.certPath, '-keyfile', options.signer.keyPath]
+        : ['-selfsign', '-keyfile', file('k.pem')]),
       '-config',
       file('ca.cnf'),
-      '-keyfile',
-      file('k.pem'),
       '-startdate',
       start,
       '-enddate',
